@@ -1,0 +1,1 @@
+// Key expressions: see KeyExpr.swift.

@@ -1,0 +1,146 @@
+import PetrelTime
+
+/// PUT (§10.1): a value for a key, inside a PUSH or a REPLY.
+public struct Put: Equatable, Sendable {
+    public static let id: UInt8 = 0x01
+    static let flagT: UInt8 = 0x20
+    static let flagE: UInt8 = 0x40
+
+    public var timestamp: Timestamp?
+    public var encoding: Encoding
+    public var sourceInfo: SourceInfo?
+    /// Ext `12` (mandatory unit): the payload is a shared-memory handle. Never
+    /// sent by Petrel; a receiver that sees it cannot read the payload.
+    public var isSharedMemory: Bool
+    public var attachment: ZBytes?
+    public var unknownExtensions: [ZExtension]
+    public var payload: ZBytes
+
+    
+    public init(payload: ZBytes, encoding: Encoding = .zenohBytes, timestamp: Timestamp? = nil,
+                sourceInfo: SourceInfo? = nil, attachment: ZBytes? = nil,
+                isSharedMemory: Bool = false, unknownExtensions: [ZExtension] = []) {
+        self.payload = payload
+        self.encoding = encoding
+        self.timestamp = timestamp
+        self.sourceInfo = sourceInfo
+        self.attachment = attachment
+        self.isSharedMemory = isSharedMemory
+        self.unknownExtensions = unknownExtensions
+    }
+
+    
+    public func encode(into w: inout WireWriter) throws(EncodeError) {
+        let extCount = (sourceInfo == nil ? 0 : 1) + (isSharedMemory ? 1 : 0)
+            + (attachment == nil ? 0 : 1) + unknownExtensions.count
+        var header = Self.id
+        if timestamp != nil { header |= Self.flagT }
+        if !encoding.isDefault { header |= Self.flagE }
+        if extCount > 0 { header |= Header.z }
+        try w.writeByte(header)
+        if let timestamp { try w.writeTimestamp(timestamp) }
+        if !encoding.isDefault { try w.writeEncoding(encoding) }
+        var exts = ExtensionCountdown(extCount)
+        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
+        if isSharedMemory { try ZExtension(id: 2, isMandatory: true, body: .unit).encode(into: &w, more: exts.more()) }
+        if let attachment { try ZExtension(id: 3, body: .bytes(attachment)).encode(into: &w, more: exts.more()) }
+        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try w.writeSlice(payload)
+    }
+
+    /// Decodes the body after `header` (already read).
+    
+    public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> Put {
+        var put = Put(payload: [])
+        if header & flagT != 0 { put.timestamp = try r.readTimestamp("PUT.timestamp") }
+        if header & flagE != 0 { put.encoding = try r.readEncoding("PUT.encoding") }
+        var more = header & Header.z != 0
+        while more {
+            let e = try r.readExtension("PUT.extension")
+            more = e.more
+            switch e.key {
+            case 0x41: put.sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case 0x12: put.isSharedMemory = true
+            case 0x43: put.attachment = e.bytes
+            default: try WireReader.unknownExtension(e, "PUT", into: &put.unknownExtensions)
+            }
+        }
+        put.payload = try r.readSlice("PUT.payload")
+        return put
+    }
+}
+
+/// DEL (§10.2): removal of a key. Note its attachment ext id is 2, not 3 as in PUT.
+public struct Del: Equatable, Sendable {
+    public static let id: UInt8 = 0x02
+    static let flagT: UInt8 = 0x20
+
+    public var timestamp: Timestamp?
+    public var sourceInfo: SourceInfo?
+    public var attachment: ZBytes?
+    public var unknownExtensions: [ZExtension]
+
+    
+    public init(timestamp: Timestamp? = nil, sourceInfo: SourceInfo? = nil, attachment: ZBytes? = nil,
+                unknownExtensions: [ZExtension] = []) {
+        self.timestamp = timestamp
+        self.sourceInfo = sourceInfo
+        self.attachment = attachment
+        self.unknownExtensions = unknownExtensions
+    }
+
+    
+    public func encode(into w: inout WireWriter) throws(EncodeError) {
+        let extCount = (sourceInfo == nil ? 0 : 1) + (attachment == nil ? 0 : 1) + unknownExtensions.count
+        var header = Self.id
+        if timestamp != nil { header |= Self.flagT }
+        if extCount > 0 { header |= Header.z }
+        try w.writeByte(header)
+        if let timestamp { try w.writeTimestamp(timestamp) }
+        var exts = ExtensionCountdown(extCount)
+        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
+        if let attachment { try ZExtension(id: 2, body: .bytes(attachment)).encode(into: &w, more: exts.more()) }
+        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+    }
+
+    
+    public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> Del {
+        var del = Del()
+        if header & flagT != 0 { del.timestamp = try r.readTimestamp("DEL.timestamp") }
+        var more = header & Header.z != 0
+        while more {
+            let e = try r.readExtension("DEL.extension")
+            more = e.more
+            switch e.key {
+            case 0x41: del.sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case 0x42: del.attachment = e.bytes
+            default: try WireReader.unknownExtension(e, "DEL", into: &del.unknownExtensions)
+            }
+        }
+        return del
+    }
+}
+
+/// What a PUSH (and a REPLY) carries: a PUT or a DEL.
+public enum PushBody: Equatable, Sendable {
+    case put(Put)
+    case del(Del)
+
+    
+    public func encode(into w: inout WireWriter) throws(EncodeError) {
+        switch self {
+        case .put(let p): try p.encode(into: &w)
+        case .del(let d): try d.encode(into: &w)
+        }
+    }
+
+    
+    public static func decode(from r: inout WireReader, _ field: StaticString) throws(DecodeError) -> PushBody {
+        let header = try r.readByte(field)
+        switch Header.id(header) {
+        case Put.id: return .put(try Put.decode(header: header, from: &r))
+        case Del.id: return .del(try Del.decode(header: header, from: &r))
+        default: throw DecodeError(.unexpectedMessageID, field, value: UInt64(header))
+        }
+    }
+}
