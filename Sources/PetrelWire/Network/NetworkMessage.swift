@@ -2,6 +2,12 @@
 /// reassembled run of Fragments.
 public enum NetworkMessage: Equatable, Sendable {
     case push(Push)
+    case request(Request)
+    case response(Response)
+    case responseFinal(ResponseFinal)
+    case declare(Declare)
+    case interest(Interest)
+    case oam(NetworkOAM)
 
     /// Network ids are 0x19...0x1F; a Frame ends at the first byte whose id is not one.
     
@@ -13,14 +19,27 @@ public enum NetworkMessage: Equatable, Sendable {
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         switch self {
         case .push(let m): try m.encode(into: &w)
+        case .request(let m): try m.encode(into: &w)
+        case .response(let m): try m.encode(into: &w)
+        case .responseFinal(let m): try m.encode(into: &w)
+        case .declare(let m): try m.encode(into: &w)
+        case .interest(let m): try m.encode(into: &w)
+        case .oam(let m): try m.encode(into: &w)
         }
     }
 
-    
+    /// Reads one network message, header included. An id outside 0x19...0x1F
+    /// is `unexpectedMessageID`.
     public static func decode(from r: inout WireReader) throws(DecodeError) -> NetworkMessage {
         let header = try r.readByte("network message header")
         switch Header.id(header) {
         case Push.id: return .push(try Push.decode(header: header, from: &r))
+        case Request.id: return .request(try Request.decode(header: header, from: &r))
+        case Response.id: return .response(try Response.decode(header: header, from: &r))
+        case ResponseFinal.id: return .responseFinal(try ResponseFinal.decode(header: header, from: &r))
+        case Declare.id: return .declare(try Declare.decode(header: header, from: &r))
+        case Interest.id: return .interest(try Interest.decode(header: header, from: &r))
+        case NetworkOAM.id: return .oam(try NetworkOAM.decode(header: header, from: &r))
         default: throw DecodeError(.unexpectedMessageID, "network message", value: UInt64(header))
         }
     }
