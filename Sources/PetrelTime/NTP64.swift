@@ -17,9 +17,9 @@ public struct NTP64: Hashable, Comparable, Sendable, CustomStringConvertible {
         rawValue = (seconds << 32) &+ frac
     }
 
-    /// Nanoseconds since the UNIX epoch (rounded down).
+    /// Nanoseconds since the UNIX epoch (rounded up, as uhlc rounds).
     public var nanosecondsSinceEpoch: UInt64 {
-        UInt64(seconds) * 1_000_000_000 + (UInt64(fraction) * 1_000_000_000) >> 32
+        UInt64(seconds) * 1_000_000_000 + UInt64(subsecondNanoseconds)
     }
 
     /// A duration expressed in NTP64 units.
@@ -29,12 +29,8 @@ public struct NTP64: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (a: NTP64, b: NTP64) -> Bool { a.rawValue < b.rawValue }
 
-    /// Seconds since the epoch with nine decimals, e.g. `1763000000.123456789`.
-    public var description: String {
-        let nanos = (UInt64(fraction) * 1_000_000_000) >> 32
-        let n = String(nanos)
-        return "\(seconds)." + String(repeating: "0", count: 9 - n.count) + n
-    }
+    /// The raw value in decimal, as Zenoh (uhlc) prints it.
+    public var description: String { decimalString }
 }
 
 /// A hybrid-logical-clock timestamp: a time and the ID of the clock that made it.
@@ -53,6 +49,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         a.time != b.time ? a.time < b.time : a.id < b.id
     }
 
-    /// `<time>/<id>` as Zenoh prints timestamps.
-    public var description: String { "\(time)/\(id)" }
+    /// `<NTP64 in decimal>/<id>`, as Zenoh prints timestamps.
+    public var description: String { decimalString }
 }

@@ -85,7 +85,9 @@ public struct ZenohID: Hashable, Sendable, Comparable, CustomStringConvertible {
         return String(high, radix: 16) + String(repeating: "0", count: 16 - lowHex.count) + lowHex
     }
 
+    /// Zenoh (uhlc) orders IDs by their little-endian bytes, least significant
+    /// byte first, which is what breaks ties between equal timestamp times.
     public static func < (a: ZenohID, b: ZenohID) -> Bool {
-        (a.high, a.low) < (b.high, b.low)
+        (a.low.byteSwapped, a.high.byteSwapped) < (b.low.byteSwapped, b.high.byteSwapped)
     }
 }
