@@ -1,1 +1,0 @@
-// Key expressions: see KeyExpr.swift.
