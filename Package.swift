@@ -12,6 +12,14 @@ let package = Package(
         .library(name: "PetrelWire", targets: ["PetrelWire"]),
         .library(name: "PetrelKeyExpr", targets: ["PetrelKeyExpr"]),
         .library(name: "PetrelTime", targets: ["PetrelTime"]),
+        .library(name: "PetrelTransport", targets: ["PetrelTransport"]),
+        .library(name: "PetrelSession", targets: ["PetrelSession"]),
+        .executable(name: "petrel", targets: ["petrel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Pure layers: standard library only.
@@ -19,12 +27,46 @@ let package = Package(
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
 
+        // Links and transport (SwiftNIO), the session API, the petrel executable.
+        .target(name: "PetrelTransport", dependencies: [
+            "PetrelWire", "PetrelTime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PetrelSession", dependencies: ["PetrelTransport", "PetrelKeyExpr"]),
+        .executableTarget(name: "petrel", dependencies: [
+            "PetrelSession",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
         .testTarget(name: "PetrelKeyExprTests", dependencies: ["PetrelKeyExpr"]),
         .testTarget(
             name: "PetrelWireTests",
             dependencies: ["PetrelWire", "PetrelTime"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
+        .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
+        // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
+        .testTarget(name: "PetrelInteropTests", dependencies: [
+            "PetrelSession", "PetrelTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Benchmarks (scripts/bench): codec speed and allocations per operation.
+        .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
+        .executableTarget(
+            name: "petrel-bench",
+            dependencies: ["PetrelWire", "PetrelKeyExpr", "CAllocCounter"],
+            path: "Benchmarks/PetrelBench"
+        ),
+        // Session throughput and latency through a real router (scripts/bench).
+        .executableTarget(
+            name: "petrel-perf",
+            dependencies: ["PetrelSession", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/PetrelPerf"
         ),
     ]
 )

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import PetrelSession
+import PetrelTransport
+import PetrelWire
+import Synchronization
+
+/// Throughput and latency of Petrel sessions through a router, in the shape of
+/// Zenoh's own z_pub_thr / z_sub_thr / z_ping / z_pong, so the same runs can be
+/// made with Zenoh's Python API (scripts/zenoh_perf.py) beside them.
+@main
+struct PetrelPerf: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "petrel-perf",
+        abstract: "Petrel session benchmarks (run by scripts/bench).",
+        subcommands: [PubThroughput.self, SubThroughput.self, Ping.self, Pong.self])
+}
+
+struct Common: ParsableArguments {
+    @Option(name: [.customShort("e"), .customLong("connect")]) var connect: String = "tcp/127.0.0.1:7447"
+    @Option(help: "Payload size in bytes.") var size: Int = 8
+
+    func open() async throws -> Session {
+        let config = SessionConfig(connect: [try Endpoint(connect)])
+        return try await Session.open(config, waitForRouter: .seconds(10))
+    }
+}
+
+struct PubThroughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pub-thr", abstract: "Publish as fast as possible for a while.")
+    @OptionGroup var common: Common
+    @Option(help: "Seconds to publish.") var seconds: Double = 10
+
+    func run() async throws {
+        let session = try await common.open()
+        let publisher = try await session.declarePublisher("test/thr")
+        let payload = Array(repeating: UInt8(1), count: common.size)[...]
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var n = 0
+        while ContinuousClock.now < end {
+            for _ in 0..<1000 { try await publisher.put(payload) }
+            n += 1000
+        }
+        print("published \(n)")
+        await session.close()
+    }
+}
+
+struct SubThroughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sub-thr", abstract: "Count received messages per second.")
+    @OptionGroup var common: Common
+    @Option(help: "Seconds to measure, after the first message.") var seconds: Double = 5
+    @Option(help: "Seconds to skip after the first message (warm-up).") var warmup: Double = 1
+
+    func run() async throws {
+        let session = try await common.open()
+        let counter = Atomic<Int>(0)
+        _ = try await session.declareSubscriber("test/thr") { _ in counter.add(1, ordering: .relaxed) }
+        print("ready")
+        while counter.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+        let start = ContinuousClock.now
+        let c0 = counter.load(ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        let c1 = counter.load(ordering: .relaxed)
+        let elapsed = ContinuousClock.now - start
+        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        print(String(format: "msgs_per_s %.0f", Double(c1 - c0) / secs))
+        print("rss_kb \(residentKB())")
+        await session.close()
+    }
+}
+
+struct Pong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pong", abstract: "Echo test/ping to test/pong.")
+    @OptionGroup var common: Common
+    @Option(help: "Seconds to run.") var seconds: Double = 60
+
+    func run() async throws {
+        let session = try await common.open()
+        let publisher = try await session.declarePublisher("test/pong", options: {
+            var o = PutOptions(); o.express = true; return o
+        }())
+        let (stream, continuation) = AsyncStream<ZBytes>.makeStream()
+        _ = try await session.declareSubscriber("test/ping") { continuation.yield($0.payload) }
+        print("ready")
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        Task { try? await Task.sleep(until: end); continuation.finish() }
+        for await p in stream { try await publisher.put(p) }
+        await session.close()
+    }
+}
+
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ping", abstract: "Measure round trips through a pong.")
+    @OptionGroup var common: Common
+    @Option(help: "Round trips to measure.") var samples: Int = 5000
+    @Option(help: "Round trips before measuring.") var warmup: Int = 500
+
+    func run() async throws {
+        let session = try await common.open()
+        let publisher = try await session.declarePublisher("test/ping", options: {
+            var o = PutOptions(); o.express = true; return o
+        }())
+        let (stream, continuation) = AsyncStream<ZBytes>.makeStream()
+        _ = try await session.declareSubscriber("test/pong") { continuation.yield($0.payload) }
+        try await Task.sleep(for: .milliseconds(500))
+        var it = stream.makeAsyncIterator()
+        let payload = Array(repeating: UInt8(7), count: common.size)[...]
+        var rtts: [Double] = []
+        for i in 0..<(warmup + samples) {
+            let t0 = ContinuousClock.now
+            try await publisher.put(payload)
+            guard await it.next() != nil else { break }
+            let d = ContinuousClock.now - t0
+            if i >= warmup { rtts.append(Double(d.components.attoseconds) * 1e-12 + Double(d.components.seconds) * 1e6) }
+        }
+        rtts.sort()
+        guard !rtts.isEmpty else { throw ExitCode(1) }
+        print(String(format: "rtt_us median %.1f p99 %.1f n %d", rtts[rtts.count / 2], rtts[min(rtts.count - 1, rtts.count * 99 / 100)], rtts.count))
+        await session.close()
+    }
+}
+
+/// Resident set size of this process, from /proc.
+func residentKB() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
+    }
+    return -1
+}

@@ -1,0 +1,122 @@
+import PetrelKeyExpr
+import PetrelTime
+import PetrelWire
+
+extension Session {
+    /// Validates a key expression, turning the reason into a session error.
+    func keyExpr(_ s: String) throws(SessionError) -> KeyExpr {
+        do throws(KeyExprError) {
+            return try KeyExpr(s)
+        } catch {
+            throw .invalidKeyExpr(s, "\(error)")
+        }
+    }
+
+    /// Puts a value on a key. Waits only when the link's queue is full and the
+    /// congestion control is Block. Throws `notConnected` while no router is up.
+    public func put(_ key: String, _ payload: [UInt8], options: PutOptions = PutOptions()) async throws {
+        let k = try keyExpr(key)
+        try await publish(kind: .put, wireExpr: WireExpr(k.string), key: k, payload: payload[...], options: options)
+    }
+
+    public func put(_ key: String, _ text: String, options: PutOptions = PutOptions()) async throws {
+        try await put(key, Array(text.utf8), options: options)
+    }
+
+    /// Deletes a key (a DEL sample for subscribers and storages).
+    public func delete(_ key: String, options: PutOptions = PutOptions()) async throws {
+        let k = try keyExpr(key)
+        try await publish(kind: .delete, wireExpr: WireExpr(k.string), key: k, payload: [], options: options)
+    }
+
+    func publish(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
+        let timestamp = options.timestamp ?? (config.timestamping ? clock.newTimestamp() : nil)
+        let body: PushBody
+        switch kind {
+        case .put:
+            body = .put(Put(payload: payload, encoding: options.encoding, timestamp: timestamp, attachment: options.attachment))
+        case .delete:
+            body = .del(Del(timestamp: timestamp, attachment: options.attachment))
+        }
+        let qos = NetworkQoS(priority: options.priority, congestionControl: options.congestionControl, express: options.express)
+        let push = Push(wireExpr: wireExpr, body: body, qos: qos)
+        deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: timestamp)
+        let sent: Bool
+        if options.congestionControl == .block {
+            sent = await sendBlocking(push, priority: options.priority, reliability: options.reliability, express: options.express)
+        } else {
+            sent = send(push, priority: options.priority, reliability: options.reliability, express: options.express)
+        }
+        if !sent {
+            counters.add(\.dropsDisconnected, 1)
+            throw SessionError.notConnected
+        }
+        counters.add(\.samplesOut, 1)
+    }
+
+    /// Zenoh delivers a session's own publications to its own matching
+    /// subscribers (the router never echoes them back).
+    private func deliverLocally(kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions, timestamp: Timestamp?) {
+        let handlers: [@Sendable (Sample) -> Void] = state.withLock { s in
+            guard !s.subscribers.isEmpty else { return [] }
+            return s.subscribers.values.filter { $0.key.intersects(key) }.map(\.handler)
+        }
+        guard !handlers.isEmpty else { return }
+        let sample = Sample(kind: kind, key: key.string, payload: payload, encoding: options.encoding, timestamp: timestamp,
+                            attachment: options.attachment, priority: options.priority,
+                            congestionControl: options.congestionControl, express: options.express)
+        for h in handlers { h(sample) }
+    }
+
+    /// Declares a publisher: its key is declared once as a numeric id, so each
+    /// put carries 1-2 bytes of key instead of the whole text.
+    public func declarePublisher(_ key: String, options: PutOptions = PutOptions()) async throws -> Publisher {
+        let k = try keyExpr(key)
+        let id = state.withLock { s in
+            let id = s.takeExprID()
+            s.localExprs[id] = k.string
+            return id
+        }
+        sendDeclare(.keyExpr(id: id, wireExpr: WireExpr(k.string)))
+        return Publisher(session: self, key: k, exprID: id, options: options)
+    }
+}
+
+/// Publishes on one key through a declared key-expression id.
+public final class Publisher: Sendable {
+    public let key: KeyExpr
+    let exprID: UInt16
+    let options: PutOptions
+    private let session: Session
+
+    init(session: Session, key: KeyExpr, exprID: UInt16, options: PutOptions) {
+        self.session = session
+        self.key = key
+        self.exprID = exprID
+        self.options = options
+    }
+
+    private var wireExpr: WireExpr { WireExpr(scope: exprID, suffix: "", mapping: .sender) }
+
+    public func put(_ payload: [UInt8], encoding: Encoding? = nil, attachment: [UInt8]? = nil, timestamp: Timestamp? = nil) async throws {
+        try await put(payload[...], encoding: encoding, attachment: attachment.map { $0[...] }, timestamp: timestamp)
+    }
+
+    public func put(_ payload: ZBytes, encoding: Encoding? = nil, attachment: ZBytes? = nil, timestamp: Timestamp? = nil) async throws {
+        var o = options
+        if let encoding { o.encoding = encoding }
+        if let attachment { o.attachment = attachment }
+        if let timestamp { o.timestamp = timestamp }
+        try await session.publish(kind: .put, wireExpr: wireExpr, key: key, payload: payload, options: o)
+    }
+
+    public func delete() async throws {
+        try await session.publish(kind: .delete, wireExpr: wireExpr, key: key, payload: [], options: options)
+    }
+
+    /// Forgets the key-expression id on both sides.
+    public func undeclare() {
+        session.state.withLock { _ = $0.localExprs.removeValue(forKey: exprID) }
+        session.sendDeclare(.undeclareKeyExpr(id: exprID))
+    }
+}

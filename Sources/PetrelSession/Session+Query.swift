@@ -1,0 +1,112 @@
+import PetrelKeyExpr
+import PetrelWire
+
+extension Session {
+    /// Declares a queryable. `handler` runs for every matching query; the
+    /// final answer is sent when it returns.
+    public func declareQueryable(_ key: String, complete: Bool = true,
+                                 handler: @escaping @Sendable (Query) async -> Void) async throws -> Queryable {
+        let k = try keyExpr(key)
+        let id = state.withLock { s in
+            let id = s.takeEntityID()
+            s.queryables[id] = QueryableEntry(key: k, complete: complete, handler: handler)
+            return id
+        }
+        sendDeclare(.queryable(id: id, wireExpr: WireExpr(k.string), info: QueryableInfo(complete: complete, distance: 0)))
+        return Queryable(session: self, id: id, key: k)
+    }
+
+    func undeclareQueryable(id: UInt32) {
+        let existed = state.withLock { $0.queryables.removeValue(forKey: id) != nil }
+        guard existed else { return }
+        sendDeclare(.undeclareQueryable(id: id, wireExpr: nil))
+    }
+
+    /// Queries `selector` (`key/expr?params`). Replies arrive on the returned
+    /// stream, which finishes when the router's final answer arrives or the
+    /// timeout passes (with whatever arrived).
+    public func get(_ selector: String, target: QueryTarget = .bestMatching, consolidation: ConsolidationMode = .auto,
+                    timeout: Duration? = nil, payload: [UInt8]? = nil, encoding: Encoding = .zenohBytes,
+                    attachment: [UInt8]? = nil) async throws -> AsyncStream<Reply> {
+        let (keyText, parameters) = Self.splitSelector(selector)
+        let k = try keyExpr(keyText)
+        let mode = ReplyConsolidator.resolve(consolidation, parameters: parameters)
+        let timeout = timeout ?? config.queryTimeout
+        let (stream, continuation) = AsyncStream<Reply>.makeStream()
+        guard let transport = currentTransport else { throw SessionError.notConnected }
+        let rid = state.withLock { s in
+            let rid = s.takeRequestID()
+            s.pendingQueries[rid] = PendingQuery(key: k, consolidator: ReplyConsolidator(mode: mode), continuation: continuation)
+            return rid
+        }
+        let ms = UInt64(timeout.components.seconds) * 1000 + UInt64(timeout.components.attoseconds / 1_000_000_000_000_000)
+        let body = payload.map { QueryBody(encoding: encoding, payload: $0[...]) }
+        let query = PetrelWire.Query(consolidation: mode, parameters: parameters, body: body, attachment: attachment.map { $0[...] })
+        let request = Request(requestID: rid, wireExpr: WireExpr(k.string), body: query, qos: .request, target: target,
+                              timeoutMilliseconds: ms)
+        let task = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled, let self { self.finishQuery(rid) }
+        }
+        state.withLock { $0.pendingQueries[rid]?.timeoutTask = task }
+        counters.add(\.queriesOut, 1)
+        if !transport.send(request, priority: .data) {
+            finishQuery(rid)
+        }
+        return stream
+    }
+
+    /// Collects every reply of a `get`.
+    public func getAll(_ selector: String, target: QueryTarget = .bestMatching, consolidation: ConsolidationMode = .auto,
+                       timeout: Duration? = nil) async throws -> [Reply] {
+        var out: [Reply] = []
+        for await r in try await get(selector, target: target, consolidation: consolidation, timeout: timeout) { out.append(r) }
+        return out
+    }
+
+    static func splitSelector(_ selector: String) -> (String, String) {
+        guard let q = selector.firstIndex(of: "?") else { return (selector, "") }
+        return (String(selector[..<q]), String(selector[selector.index(after: q)...]))
+    }
+
+    /// Delivers what consolidation held back and ends the stream.
+    func finishQuery(_ rid: UInt32) {
+        guard let pending = state.withLock({ $0.pendingQueries.removeValue(forKey: rid) }) else { return }
+        var p = pending
+        for r in p.consolidator.finish() { p.continuation.yield(r) }
+        p.continuation.finish()
+        p.timeoutTask?.cancel()
+    }
+
+    func failAllPendingQueries() {
+        let ids = state.withLock { Array($0.pendingQueries.keys) }
+        for id in ids { finishQuery(id) }
+        let gets = state.withLock { s in
+            let g = Array(s.livelinessGets.values)
+            s.livelinessGets.removeAll()
+            return g
+        }
+        for g in gets { g.continuation.finish() }
+    }
+
+    func finishAllStreams() {
+        streamFinishers.finishAll()
+    }
+}
+
+/// A declared queryable.
+public final class Queryable: Sendable {
+    public let id: UInt32
+    public let key: KeyExpr
+    private let session: Session
+
+    init(session: Session, id: UInt32, key: KeyExpr) {
+        self.session = session
+        self.id = id
+        self.key = key
+    }
+
+    public func undeclare() {
+        session.undeclareQueryable(id: id)
+    }
+}

@@ -1,0 +1,61 @@
+import PetrelKeyExpr
+import PetrelWire
+
+extension Session {
+    /// Subscribes with a callback, called on the link's thread for every
+    /// matching sample (keep it short; hand heavy work to a task).
+    public func declareSubscriber(_ key: String, handler: @escaping @Sendable (Sample) -> Void) async throws -> Subscriber {
+        let k = try keyExpr(key)
+        let id = state.withLock { s in
+            let id = s.takeEntityID()
+            s.subscribers[id] = SubscriberEntry(key: k, handler: handler)
+            return id
+        }
+        sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
+        return Subscriber(session: self, id: id, key: k, samples: nil)
+    }
+
+    /// Subscribes with an `AsyncSequence` of samples (`subscriber.samples`).
+    public func declareSubscriber(_ key: String,
+                                  bufferingPolicy: AsyncStream<Sample>.Continuation.BufferingPolicy = .unbounded) async throws -> Subscriber {
+        let (stream, continuation) = AsyncStream<Sample>.makeStream(bufferingPolicy: bufferingPolicy)
+        let k = try keyExpr(key)
+        let id = state.withLock { s in
+            let id = s.takeEntityID()
+            s.subscribers[id] = SubscriberEntry(key: k, handler: { continuation.yield($0) })
+            return id
+        }
+        streamFinishers.add(id: id, kind: .subscriber) { continuation.finish() }
+        sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
+        return Subscriber(session: self, id: id, key: k, samples: stream)
+    }
+
+    func undeclareSubscriber(id: UInt32) {
+        let existed = state.withLock { $0.subscribers.removeValue(forKey: id) != nil }
+        guard existed else { return }
+        streamFinishers.finish(id: id, kind: .subscriber)
+        sendDeclare(.undeclareSubscriber(id: id, wireExpr: nil))
+    }
+}
+
+/// A declared subscriber. Its samples arrive through the handler it was
+/// declared with, or through `samples` when it was declared without one.
+public final class Subscriber: Sendable {
+    public let id: UInt32
+    public let key: KeyExpr
+    /// The samples, for a subscriber declared without a handler; finishes when
+    /// the subscriber is undeclared or the session closes.
+    public let samples: AsyncStream<Sample>
+    private let session: Session
+
+    init(session: Session, id: UInt32, key: KeyExpr, samples: AsyncStream<Sample>?) {
+        self.session = session
+        self.id = id
+        self.key = key
+        self.samples = samples ?? AsyncStream { $0.finish() }
+    }
+
+    public func undeclare() {
+        session.undeclareSubscriber(id: id)
+    }
+}

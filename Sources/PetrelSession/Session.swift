@@ -1,0 +1,221 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PetrelKeyExpr
+import PetrelTime
+import PetrelTransport
+import PetrelWire
+import Synchronization
+
+/// A Zenoh session: one client connection to a router at a time, kept up by
+/// reconnecting with back-off, and the declarations (key expressions,
+/// subscribers, queryables, tokens, interests) re-sent on every new connection
+/// so the application sees one continuous session.
+public final class Session: Sendable {
+    public let config: SessionConfig
+    public let zid: ZenohID
+    public let clock: HybridLogicalClock
+    let logger: Logger
+    let group: EventLoopGroup
+    let ownsGroup: Bool
+    let state: Mutex<SessionState>
+    let counters = SessionCounters()
+    let streamFinishers = StreamFinishers()
+    private let link = Mutex<LinkState>(LinkState())
+    private let delegate: SessionTransportDelegate
+
+    struct LinkState {
+        var transport: UnicastTransport?
+        var connectTask: Task<Void, Never>?
+        var connectedWaiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+        var connections = 0
+    }
+
+    private init(config: SessionConfig, group: EventLoopGroup?, logger: Logger) {
+        self.config = config
+        self.zid = config.zid
+        self.clock = HybridLogicalClock(id: config.zid)
+        self.logger = logger
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.ownsGroup = group == nil
+        self.state = Mutex(SessionState())
+        self.delegate = SessionTransportDelegate()
+    }
+
+    /// Opens a session. With `waitForRouter`, fails with
+    /// `SessionError.noRouterReachable` unless a router answers within that
+    /// time; without, returns at once and connects in the background.
+    public static func open(_ config: SessionConfig, waitForRouter: Duration? = nil,
+                            group: EventLoopGroup? = nil, logger: Logger = Logger(label: "petrel.session")) async throws -> Session {
+        let session = Session(config: config, group: group, logger: logger)
+        session.delegate.session = session
+        session.startConnecting()
+        if let wait = waitForRouter {
+            let connected = await session.waitUntilConnected(timeout: wait)
+            if !connected {
+                await session.close()
+                throw SessionError.noRouterReachable(config.connect.map(\.description), wait)
+            }
+        }
+        return session
+    }
+
+    /// The router we are connected to, if any.
+    public var currentTransport: UnicastTransport? { link.withLock { $0.transport } }
+    public var isConnected: Bool { currentTransport?.isOpen ?? false }
+    /// How many times a link was established (1 + reconnections).
+    public var connectionCount: Int { link.withLock { $0.connections } }
+    public var statistics: SessionCounters.Snapshot { counters.snapshot() }
+
+    /// Waits until a router is connected, or `timeout` passes. Returns whether connected.
+    public func waitUntilConnected(timeout: Duration) async -> Bool {
+        if isConnected { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now: Bool = self.link.withLock { l in
+                        if l.transport?.isOpen == true || l.closed { return true }
+                        l.connectedWaiters.append(c)
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+                return self.isConnected
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            if !first {
+                // Release the waiter so the first child can finish.
+                let waiters = self.link.withLock { l in
+                    let w = l.connectedWaiters
+                    l.connectedWaiters = []
+                    return w
+                }
+                for w in waiters { w.resume() }
+            }
+            group.cancelAll()
+            return first || self.isConnected
+        }
+    }
+
+    /// Closes the session: undeclares nothing (the router forgets a closed
+    /// session), sends Close, stops reconnecting.
+    public func close() async {
+        let (transport, task, waiters): (UnicastTransport?, Task<Void, Never>?, [CheckedContinuation<Void, Never>]) = link.withLock { l in
+            l.closed = true
+            let w = l.connectedWaiters
+            l.connectedWaiters = []
+            return (l.transport, l.connectTask, w)
+        }
+        for w in waiters { w.resume() }
+        task?.cancel()
+        if let transport { await transport.close() }
+        failAllPendingQueries()
+        finishAllStreams()
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    var isClosed: Bool { link.withLock { $0.closed } }
+
+    // MARK: Connection loop
+
+    private func startConnecting() {
+        let task = Task { [weak self] in
+            guard let self else { return }
+            await self.connectLoop()
+        }
+        link.withLock { $0.connectTask = task }
+    }
+
+    private func connectLoop() async {
+        var attempt = 0
+        while !Task.isCancelled && !isClosed {
+            for endpoint in config.connect {
+                if Task.isCancelled || isClosed { return }
+                do {
+                    let t = try await UnicastTransport.connect(to: endpoint, config: config.transport, group: group,
+                                                               delegate: delegate, logger: logger)
+                    attempt = 0
+                    if installTransport(t) {
+                        // Stay until the link goes away.
+                        try? await t.closeFuture.get()
+                    } else {
+                        await t.close()
+                        return
+                    }
+                    break
+                } catch {
+                    logger.debug("connect failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                }
+            }
+            if Task.isCancelled || isClosed { return }
+            let delay = config.reconnect.delay(attempt: attempt)
+            attempt += 1
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    /// Makes `t` the session's link and re-declares everything on it.
+    private func installTransport(_ t: UnicastTransport) -> Bool {
+        let waiters: [CheckedContinuation<Void, Never>]? = link.withLock { l in
+            if l.closed { return nil }
+            l.transport = t
+            l.connections += 1
+            let w = l.connectedWaiters
+            l.connectedWaiters = []
+            return w
+        }
+        guard let waiters else { return false }
+        if connectionCount > 1 { counters.add(\.reconnects, 1) }
+        redeclareAll(on: t)
+        for w in waiters { w.resume() }
+        return true
+    }
+
+    func transportClosed(_ t: UnicastTransport, error: TransportError?) {
+        link.withLock { l in
+            if l.transport === t { l.transport = nil }
+        }
+        if let error { logger.warning("link down", metadata: ["endpoint": "\(t.endpoint)", "reason": "\(error)"]) }
+        // Queries in flight on that link cannot get their finals any more.
+        failAllPendingQueries()
+        forgetRemoteState()
+    }
+
+    // MARK: Sending
+
+    /// Sends a network message on the current link; false when there is none.
+    @discardableResult
+    func send<M: WireEncodable>(_ m: M, priority: Priority = .data, reliability: Reliability = .reliable, express: Bool = false) -> Bool {
+        guard let t = currentTransport else { return false }
+        return t.send(m, priority: priority, reliability: reliability, express: express)
+    }
+
+    func sendBlocking<M: WireEncodable>(_ m: M, priority: Priority, reliability: Reliability, express: Bool) async -> Bool {
+        guard let t = currentTransport else { return false }
+        return await t.sendBlocking(m, priority: priority, reliability: reliability, express: express)
+    }
+
+    /// Declarations travel on the Control priority with Block, as Rust sends them.
+    func sendDeclare(_ d: Declaration, interestID: UInt32? = nil, on t: UnicastTransport? = nil) {
+        let declare = Declare(declaration: d, interestID: interestID, qos: .declare)
+        if let t { t.send(declare, priority: .control) } else { send(declare, priority: .control) }
+    }
+}
+
+/// Bridges transport callbacks (on the event loop) to the session.
+final class SessionTransportDelegate: TransportDelegate, @unchecked Sendable {
+    weak var session: Session?
+
+    func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability) {
+        session?.handle(message, from: transport, reliability: reliability)
+    }
+
+    func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {
+        session?.transportClosed(transport, error: error)
+    }
+}

@@ -1,0 +1,19 @@
+import PetrelKeyExpr
+import PetrelTransport
+
+/// Errors a session's user can cause or meet.
+public enum SessionError: Error, Sendable, CustomStringConvertible {
+    case invalidKeyExpr(String, String)
+    case notConnected
+    case noRouterReachable([String], Duration)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .invalidKeyExpr(let k, let reason): return "invalid key expression '\(k)': \(reason)"
+        case .notConnected: return "not connected to any router"
+        case .noRouterReachable(let eps, let d): return "no router reachable at \(eps.joined(separator: ", ")) within \(d)"
+        case .closed: return "the session is closed"
+        }
+    }
+}

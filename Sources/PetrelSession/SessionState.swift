@@ -1,0 +1,100 @@
+import PetrelKeyExpr
+import PetrelTime
+import PetrelWire
+import Synchronization
+
+/// Everything a session has declared or has in flight, under the session's lock.
+struct SessionState {
+    var nextExprID: UInt16 = 1
+    var nextEntityID: UInt32 = 1
+    var nextRequestID: UInt32 = 1
+    var nextInterestID: UInt32 = 1
+
+    /// Key expressions we declared (id → text); re-declared on every new link.
+    var localExprs: [UInt16: String] = [:]
+    /// Key expressions the router declared to us on the current link.
+    var remoteExprs: [UInt16: String] = [:]
+
+    var subscribers: [UInt32: SubscriberEntry] = [:]
+    var queryables: [UInt32: QueryableEntry] = [:]
+    var tokens: [UInt32: String] = [:]
+    /// Liveliness subscribers, by the id of their interest.
+    var livelinessSubscribers: [UInt32: LivelinessSubscriberEntry] = [:]
+    /// Liveliness gets in flight, by interest id.
+    var livelinessGets: [UInt32: LivelinessGet] = [:]
+    /// Tokens the router announced (its token id → key), to resolve undeclarations.
+    var remoteTokens: [UInt32: String] = [:]
+    var pendingQueries: [UInt32: PendingQuery] = [:]
+
+    mutating func takeEntityID() -> UInt32 {
+        defer { nextEntityID &+= 1 }
+        return nextEntityID
+    }
+
+    mutating func takeExprID() -> UInt16 {
+        defer { nextExprID = nextExprID == UInt16.max ? 1 : nextExprID + 1 }
+        return nextExprID
+    }
+
+    mutating func takeRequestID() -> UInt32 {
+        defer { nextRequestID &+= 1 }
+        return nextRequestID
+    }
+
+    mutating func takeInterestID() -> UInt32 {
+        defer { nextInterestID &+= 1 }
+        return nextInterestID
+    }
+
+    /// Full key text of a wire expression as received (§11): M=1 refers to the
+    /// sender's (router's) ids, M=0 to ours. `nil` for an unknown id.
+    func resolve(_ e: WireExpr) -> String? {
+        if e.scope == 0 { return e.suffix }
+        let prefix = e.mapping == .sender ? remoteExprs[e.scope] : localExprs[e.scope]
+        guard let prefix else { return nil }
+        return e.suffix.isEmpty ? prefix : prefix + e.suffix
+    }
+}
+
+struct SubscriberEntry {
+    var key: KeyExpr
+    var handler: @Sendable (Sample) -> Void
+}
+
+struct QueryableEntry {
+    var key: KeyExpr
+    var complete: Bool
+    var handler: @Sendable (Query) async -> Void
+}
+
+struct LivelinessSubscriberEntry {
+    var key: KeyExpr
+    var history: Bool
+    var handler: @Sendable (Sample) -> Void
+}
+
+struct LivelinessGet {
+    var continuation: AsyncStream<Reply>.Continuation
+}
+
+/// Counters the agent reports in its admin space and `petrel info`.
+public final class SessionCounters: Sendable {
+    public struct Snapshot: Sendable, Equatable, Codable {
+        public var samplesOut: UInt64 = 0
+        public var samplesIn: UInt64 = 0
+        public var queriesOut: UInt64 = 0
+        public var queriesIn: UInt64 = 0
+        public var repliesIn: UInt64 = 0
+        public var dropsDisconnected: UInt64 = 0
+        public var unknownKeyExprs: UInt64 = 0
+        public var reconnects: UInt64 = 0
+    }
+
+    private let values = Mutex(Snapshot())
+
+    func add(_ field: WritableKeyPath<Snapshot, UInt64>, _ n: UInt64) {
+        values.withLock { $0[keyPath: field] &+= n }
+    }
+
+    public func snapshot() -> Snapshot { values.withLock { $0 } }
+}

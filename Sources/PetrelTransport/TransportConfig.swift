@@ -1,0 +1,75 @@
+import PetrelTime
+import PetrelWire
+
+/// What a client offers when it opens a session, and how it keeps it alive.
+/// Defaults follow Zenoh's (DEFAULT_CONFIG.json5); sizes are settings, not constants.
+public struct TransportConfig: Sendable {
+    public var zid: ZenohID
+    public var whatAmI: WhatAmI = .client
+    /// Our lease: the router closes the session after this much silence from us.
+    public var leaseMilliseconds: UInt64 = 10_000
+    /// Keep-alives are sent when nothing else was sent for lease / this factor.
+    public var keepAliveFactor: UInt64 = 4
+    /// Largest batch we offer; the link's own limit and the router's answer may lower it.
+    public var batchSize: Int = 65535
+    /// Frame-SN and request-id resolution we offer (0x0A = 32-bit each).
+    public var resolution: UInt8 = 0x0A
+    /// Offer QoS: eight priority channels, each with its own SNs.
+    public var qos: Bool = true
+    /// Offer patch 1 (First/Drop markers on fragments).
+    public var patch: UInt64 = 1
+    /// Largest message we reassemble from fragments.
+    public var maxMessageSize: Int = 64 << 20
+    /// Give up opening a session after this long.
+    public var openTimeoutMilliseconds: Int64 = 10_000
+    /// Bytes queued for the link before producers with congestion control Block wait.
+    public var txQueueBytes: Int = 4 << 20
+    /// UDP has no flow control: bursts are spread to at most this many bytes
+    /// per millisecond (64 KiB/ms ≈ 64 MB/s) so a peer's socket buffer keeps up.
+    public var datagramPacingBytesPerMillisecond: Int = 64 << 10
+
+    public init(zid: ZenohID = .random()) {
+        self.zid = zid
+    }
+}
+
+/// What the router answered during the handshake.
+public struct TransportParameters: Sendable, Equatable {
+    public var remoteZID: ZenohID
+    public var remoteWhatAmI: WhatAmI
+    public var batchSize: Int
+    public var resolution: UInt8
+    public var qos: Bool
+    public var patch: Bool
+    public var remoteLeaseMilliseconds: UInt64
+    public var remoteInitialSN: UInt64
+    public var localInitialSN: UInt64
+}
+
+/// Why a session could not be opened or ended.
+public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable {
+    case closedByPeer(reason: UInt8)
+    case handshake(String)
+    case timeout(String)
+    case link(String)
+    case malformed(String)
+    case leaseExpired(UInt64)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .closedByPeer(let r): return "closed by the peer (reason \(Self.reasonName(r)))"
+        case .handshake(let s): return "handshake failed: \(s)"
+        case .timeout(let s): return "timed out: \(s)"
+        case .link(let s): return "link error: \(s)"
+        case .malformed(let s): return "malformed data from the peer: \(s)"
+        case .leaseExpired(let ms): return "the peer was silent for its whole lease (\(ms) ms)"
+        case .closed: return "the session is closed"
+        }
+    }
+
+    static func reasonName(_ r: UInt8) -> String {
+        let names = ["generic", "unsupported", "invalid", "max sessions", "max links", "expired", "unresponsive", "connection to self"]
+        return Int(r) < names.count ? "\(r): \(names[Int(r)])" : "\(r)"
+    }
+}

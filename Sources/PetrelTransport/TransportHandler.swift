@@ -1,0 +1,295 @@
+import Logging
+import NIOCore
+import PetrelTime
+import PetrelWire
+
+/// The channel handler behind a `UnicastTransport`: runs the handshake, then
+/// decodes batches, checks SNs, reassembles fragments and hands network
+/// messages to the delegate. Lives on the channel's event loop.
+final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private enum Phase {
+        case idle
+        case waitingInitAck
+        case waitingOpenAck(InitAck, localInitialSN: UInt64)
+        case established(UnicastTransport)
+        case closed
+    }
+
+    let endpoint: Endpoint
+    let config: TransportConfig
+    let prefixLength: Int
+    let linkMTU: Int
+    weak var delegate: TransportDelegate?
+    let promise: EventLoopPromise<UnicastTransport>
+    var logger: Logger
+
+    private var phase: Phase = .idle
+    private var context: ChannelHandlerContext?
+    private var space = SequenceNumberSpace(resolution: 0x0A)
+    private var lastRxSN: [UInt64] = Array(repeating: 0, count: ChannelIndex.count)
+    private var reassembly: [Reassembly] = Array(repeating: Reassembly(), count: ChannelIndex.count)
+    private var patch = false
+    private var receivedSinceCheck = false
+    private var keepAliveTask: RepeatedTask?
+    private var leaseTask: RepeatedTask?
+    private var closeError: TransportError?
+    private var silentChecks: UInt64 = 0
+
+    init(endpoint: Endpoint, config: TransportConfig, prefixLength: Int, linkMTU: Int,
+         delegate: TransportDelegate, promise: EventLoopPromise<UnicastTransport>, logger: Logger) {
+        self.endpoint = endpoint
+        self.config = config
+        self.prefixLength = prefixLength
+        self.linkMTU = linkMTU
+        self.delegate = delegate
+        self.promise = promise
+        self.logger = logger
+    }
+
+    private var offeredBatchSize: Int { min(config.batchSize, linkMTU) }
+
+    // MARK: Handshake
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if prefixLength == 2 { startHandshake() }
+        context.fireChannelActive()
+    }
+
+    func startHandshake() {
+        guard case .idle = phase, let context else { return }
+        var syn = InitSyn(whatAmI: config.whatAmI, zid: config.zid)
+        syn.resolution = config.resolution
+        syn.batchSize = UInt16(clamping: offeredBatchSize)
+        syn.qos = config.qos
+        syn.patch = config.patch > 0 ? config.patch : nil
+        phase = .waitingInitAck
+        writeHandshake(.initSyn(syn), context: context)
+    }
+
+    private func writeHandshake(_ m: TransportMessage, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        buffer.moveWriterIndex(forwardBy: prefixLength)
+        let n = buffer.withUnsafeMutableWritableBytes { p -> Int in
+            var w = WireWriter(p)
+            do throws(EncodeError) { try m.encode(into: &w) } catch { return 0 }
+            return w.count
+        }
+        buffer.moveWriterIndex(forwardBy: n)
+        if prefixLength == 2 { buffer.setInteger(UInt16(n), at: 0, endianness: .little) }
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    private func handleHandshake(_ batch: [UInt8], context: ChannelHandlerContext) throws {
+        var r = WireReader(batch)
+        let message: TransportMessage
+        do throws(DecodeError) { message = try TransportMessage.decode(from: &r) } catch {
+            throw TransportError.malformed("\(error)")
+        }
+        switch (phase, message) {
+        case (_, .close(let c)):
+            throw TransportError.closedByPeer(reason: c.reason)
+        case (.waitingInitAck, .initAck(let ack)):
+            guard ack.version == 0x09 else { throw TransportError.handshake("peer speaks protocol version \(ack.version), not 9") }
+            // The answer may lower what we offered, never raise it.
+            guard ack.resolution & 0x03 <= config.resolution & 0x03, (ack.resolution >> 2) & 0x03 <= (config.resolution >> 2) & 0x03 else {
+                throw TransportError.handshake("peer answered a larger resolution (0x\(String(ack.resolution, radix: 16))) than offered")
+            }
+            space = SequenceNumberSpace(resolution: ack.resolution)
+            let initialSN = UInt64.random(in: 0...space.mask)
+            let open = OpenSyn(leaseMilliseconds: config.leaseMilliseconds, initialSN: initialSN, cookie: ack.cookie)
+            phase = .waitingOpenAck(ack, localInitialSN: initialSN)
+            writeHandshake(.openSyn(open), context: context)
+        case (.waitingOpenAck(let initAck, let localSN), .openAck(let openAck)):
+            let params = TransportParameters(
+                remoteZID: initAck.zid, remoteWhatAmI: initAck.whatAmI,
+                batchSize: min(offeredBatchSize, Int(initAck.batchSize)),
+                resolution: initAck.resolution, qos: config.qos && initAck.qos,
+                patch: config.patch > 0 && (initAck.patch ?? 0) > 0,
+                remoteLeaseMilliseconds: openAck.leaseMilliseconds,
+                remoteInitialSN: openAck.initialSN, localInitialSN: localSN)
+            established(params, context: context)
+        default:
+            throw TransportError.handshake("unexpected \(message) during the handshake")
+        }
+    }
+
+    private func established(_ params: TransportParameters, context: ChannelHandlerContext) {
+        patch = params.patch
+        let previous = space.previous(params.remoteInitialSN)
+        lastRxSN = Array(repeating: previous, count: ChannelIndex.count)
+        var settings = TxPipeline.Settings(prefixLength: prefixLength, batchSize: params.batchSize, qos: params.qos,
+                                           patch: params.patch, space: space, initialSN: params.localInitialSN)
+        settings.highWatermark = config.txQueueBytes
+        settings.maxMessageSize = config.maxMessageSize
+        if prefixLength == 0 { settings.pacingBytesPerMillisecond = config.datagramPacingBytesPerMillisecond }
+        let tx = TxPipeline(channel: context.channel, settings: settings)
+        let transport = UnicastTransport(endpoint: endpoint, parameters: params, tx: tx, channel: context.channel)
+        phase = .established(transport)
+        if let decoder = try? context.pipeline.syncOperations.handler(type: ByteToMessageHandler<StreamBatchDecoder>.self) {
+            _ = decoder // the decoder's own limit is the largest u16; the batch size check happens below
+        }
+        let keepAlive = TimeAmount.milliseconds(Int64(config.leaseMilliseconds / max(config.keepAliveFactor, 1)))
+        keepAliveTask = context.eventLoop.scheduleRepeatedTask(initialDelay: keepAlive, delay: keepAlive) { _ in
+            if !tx.takeSentSinceTick() { tx.sendTransport(.keepAlive(KeepAlive())) }
+        }
+        // Check the peer's lease a few times per lease so silence is noticed within one lease.
+        let lease = params.remoteLeaseMilliseconds
+        let check = TimeAmount.milliseconds(Int64(max(lease / 4, 10)))
+        leaseTask = context.eventLoop.scheduleRepeatedTask(initialDelay: check, delay: check) { [weak self] _ in
+            guard let self else { return }
+            if self.receivedSinceCheck {
+                self.receivedSinceCheck = false
+                self.silentChecks = 0
+            } else {
+                self.silentChecks += 1
+                if self.silentChecks * UInt64(check.nanoseconds / 1_000_000) >= lease {
+                    self.fail(.leaseExpired(lease))
+                }
+            }
+        }
+        logger.info("session open", metadata: ["endpoint": "\(endpoint)", "peer": "\(params.remoteZID)",
+                                                "batch": "\(params.batchSize)", "qos": "\(params.qos)"])
+        promise.succeed(transport)
+    }
+
+    // MARK: Receive
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        receivedSinceCheck = true
+        let batch = buffer.readBytes(length: buffer.readableBytes) ?? []
+        do {
+            switch phase {
+            case .established(let transport):
+                try receive(batch, transport: transport)
+            case .waitingInitAck, .waitingOpenAck:
+                try handleHandshake(batch, context: context)
+            case .idle, .closed:
+                return
+            }
+        } catch let error as TransportError {
+            fail(error)
+        } catch {
+            fail(.malformed("\(error)"))
+        }
+    }
+
+    private func receive(_ batch: [UInt8], transport: UnicastTransport) throws {
+        guard let delegate else { return }
+        if batch.count > transport.parameters.batchSize {
+            throw TransportError.malformed("batch of \(batch.count) bytes exceeds the negotiated \(transport.parameters.batchSize)")
+        }
+        var reader = BatchReader(batch[...])
+        var frameReliability: Reliability = .reliable
+        var dropFrame = false
+        while true {
+            let item: BatchItem?
+            do throws(DecodeError) { item = try reader.next() } catch {
+                throw TransportError.malformed("\(error)")
+            }
+            guard let item else { break }
+            switch item {
+            case .frame(let h):
+                let idx = ChannelIndex(priority: h.priority ?? .data, reliability: h.reliability).rawValue
+                if h.priority != nil && !transport.parameters.qos {
+                    throw TransportError.malformed("frame with a priority on a session without QoS")
+                }
+                frameReliability = h.reliability
+                if space.isNew(h.sn, after: lastRxSN[idx]) {
+                    lastRxSN[idx] = h.sn
+                    dropFrame = false
+                } else {
+                    dropFrame = true
+                }
+            case .network(let m):
+                if !dropFrame { delegate.transport(transport, didReceive: m, reliability: frameReliability) }
+            case .transport(let t):
+                try receiveTransport(t, transport: transport, delegate: delegate)
+            }
+        }
+    }
+
+    private func receiveTransport(_ t: TransportMessage, transport: UnicastTransport, delegate: TransportDelegate) throws {
+        switch t {
+        case .keepAlive:
+            break
+        case .close(let c):
+            throw TransportError.closedByPeer(reason: c.reason)
+        case .fragment(let f):
+            let idx = ChannelIndex(priority: f.priority ?? .data, reliability: f.reliability).rawValue
+            guard space.isNew(f.sn, after: lastRxSN[idx]) else { return }
+            lastRxSN[idx] = f.sn
+            switch reassembly[idx].accept(f, patch: patch, space: space, maxMessageSize: config.maxMessageSize) {
+            case .pending, .discarded:
+                break
+            case .tooLarge:
+                logger.warning("dropped a fragmented message larger than \(config.maxMessageSize) bytes", metadata: ["endpoint": "\(endpoint)"])
+            case .complete(let bytes):
+                var r = WireReader(bytes)
+                let m: NetworkMessage
+                do throws(DecodeError) {
+                    m = try NetworkMessage.decode(from: &r)
+                } catch {
+                    // Without First markers a lost fragment can splice two
+                    // messages; drop what does not decode, keep the session.
+                    logger.warning("dropped a reassembled message that does not decode",
+                                   metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
+                    return
+                }
+                delegate.transport(transport, didReceive: m, reliability: f.reliability)
+            }
+        case .initSyn, .initAck, .openSyn, .openAck:
+            throw TransportError.malformed("handshake message on an open session")
+        case .frame, .join, .oam:
+            break
+        }
+    }
+
+    // MARK: Teardown
+
+    private func fail(_ error: TransportError) {
+        if case .closed = phase { return }
+        closeError = error
+        switch phase {
+        case .established(let transport):
+            logger.warning("session closed", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
+            transport.abort()
+        default:
+            promise.fail(error)
+            context?.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let e = error as? TransportError { fail(e) } else { fail(.link("\(error)")) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        keepAliveTask?.cancel()
+        leaseTask?.cancel()
+        let previous = phase
+        phase = .closed
+        switch previous {
+        case .established(let transport):
+            let wasOpen = transport.markClosed()
+            transport.tx.close()
+            delegate?.transport(transport, didCloseWith: wasOpen ? (closeError ?? .link("connection closed by the peer")) : closeError)
+        case .closed:
+            break
+        default:
+            promise.fail(closeError ?? TransportError.link("connection closed during the handshake"))
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .established(let t) = phase { t.tx.writabilityChanged(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
+    }
+}

@@ -1,0 +1,305 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import PetrelWire
+
+/// The transmit side of a session: puts network messages into frames, frames
+/// into batches, and batches on the link, in SN order.
+///
+/// Producers on any thread encode straight into the open batch under a lock
+/// (no allocation per message). A batch leaves when it is full, or when the
+/// event loop gets round to the flush that the first message of a batch
+/// scheduled: under light traffic that is one loop hop of latency, under load
+/// batches fill up before the flush runs. Messages larger than a batch are cut
+/// into fragments (§14) without interleaving anything on their channel.
+final class TxPipeline: @unchecked Sendable {
+    struct Settings {
+        /// Bytes of link framing before each batch: 2 on stream links, 0 on datagrams.
+        var prefixLength: Int
+        /// Largest batch including the prefix (the negotiated batch size).
+        var batchSize: Int
+        var qos: Bool
+        var patch: Bool
+        var space: SequenceNumberSpace
+        var initialSN: UInt64
+        /// Producers wait when this many bytes are queued and not yet written.
+        var highWatermark: Int = 4 << 20
+        var maxMessageSize: Int = 64 << 20
+        /// Datagram links have no flow control: a burst larger than the peer's
+        /// socket buffer is lost. Bytes written per millisecond at most (nil: no pacing).
+        var pacingBytesPerMillisecond: Int? = nil
+    }
+
+    enum EnqueueResult {
+        case queued
+        /// Queued, but the queue is over its high watermark: the caller should wait.
+        case congested
+        case closed
+    }
+
+    private struct State {
+        var batch: ByteBuffer
+        var openFrame: Int? = nil
+        var nextSN: [UInt64]
+        var ready: CircularBuffer<ByteBuffer> = CircularBuffer(initialCapacity: 16)
+        var readyBytes = 0
+        var flushScheduled = false
+        var closed = false
+        var sentSinceTick = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var channelWritable = true
+        var pacingScheduled = false
+    }
+
+    let settings: Settings
+    let channel: Channel
+    private let lock = NIOLock()
+    private var state: State
+
+    init(channel: Channel, settings: Settings) {
+        self.channel = channel
+        self.settings = settings
+        var batch = channel.allocator.buffer(capacity: settings.batchSize)
+        batch.moveWriterIndex(forwardBy: settings.prefixLength)
+        state = State(batch: batch, nextSN: Array(repeating: settings.initialSN, count: ChannelIndex.count))
+    }
+
+    private var emptyBatchLength: Int { settings.prefixLength }
+
+    // MARK: - Producers (any thread)
+
+    /// Queues a network message on the channel for `priority` and `reliability`.
+    func send<M: WireEncodable>(_ message: M, priority: Priority, reliability: Reliability, express: Bool = false) -> EnqueueResult {
+        let channelIndex = ChannelIndex(priority: settings.qos ? priority : .data, reliability: reliability).rawValue
+        var scheduleFlush = false
+        var scheduleDrain = false
+        let result: EnqueueResult = lock.withLock {
+            if state.closed { return .closed }
+            let wasEmpty = state.batch.writerIndex == emptyBatchLength
+            if !appendToBatch(message, channel: channelIndex) {
+                if state.batch.writerIndex > emptyBatchLength {
+                    sealBatch()
+                    scheduleDrain = true
+                }
+                if !appendToBatch(message, channel: channelIndex) {
+                    guard fragment(message, channel: channelIndex) else { return .closed }
+                    sealBatch()
+                    scheduleDrain = true
+                }
+            }
+            state.sentSinceTick = true
+            if express {
+                sealBatch()
+                scheduleDrain = true
+            } else if wasEmpty || scheduleDrain, !state.flushScheduled, state.batch.writerIndex > emptyBatchLength {
+                state.flushScheduled = true
+                scheduleFlush = true
+            }
+            return state.readyBytes > settings.highWatermark || !state.channelWritable ? .congested : .queued
+        }
+        if scheduleFlush || scheduleDrain {
+            channel.eventLoop.execute { self.flushNow() }
+        }
+        return result
+    }
+
+    /// Queues a transport message outside any frame (KeepAlive, Close).
+    func sendTransport(_ message: TransportMessage, flush: Bool = true) {
+        lock.withLock {
+            guard !state.closed else { return }
+            if !appendRaw({ (w: inout WireWriter) throws(EncodeError) in try message.encode(into: &w) }) {
+                sealBatch()
+                _ = appendRaw({ (w: inout WireWriter) throws(EncodeError) in try message.encode(into: &w) })
+            }
+            state.openFrame = nil
+            state.sentSinceTick = true
+            if flush { sealBatch() }
+        }
+        if channel.eventLoop.inEventLoop { flushNow() } else { channel.eventLoop.execute { self.flushNow() } }
+    }
+
+    /// Waits until the queue is below its watermark (congestion control Block).
+    func waitForRoom() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if state.closed || (state.readyBytes <= settings.highWatermark && state.channelWritable) { return true }
+                state.waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+
+    // MARK: - Event loop side
+
+    /// Seals the open batch (if any) and writes every sealed batch, in order.
+    func flushNow() {
+        var paceLater = false
+        let batches: CircularBuffer<ByteBuffer> = lock.withLock {
+            state.flushScheduled = false
+            if state.batch.writerIndex > emptyBatchLength { sealBatch() }
+            guard let budget = settings.pacingBytesPerMillisecond else {
+                let out = state.ready
+                state.ready.removeAll(keepingCapacity: true)
+                state.readyBytes = 0
+                return out
+            }
+            if state.pacingScheduled { return [] }
+            var out = CircularBuffer<ByteBuffer>()
+            var bytes = 0
+            while let first = state.ready.first, out.isEmpty || bytes + first.readableBytes <= budget {
+                bytes += first.readableBytes
+                out.append(state.ready.removeFirst())
+            }
+            state.readyBytes -= bytes
+            if !state.ready.isEmpty {
+                state.pacingScheduled = true
+                paceLater = true
+            }
+            return out
+        }
+        if paceLater {
+            channel.eventLoop.scheduleTask(in: .milliseconds(1)) {
+                self.lock.withLock { self.state.pacingScheduled = false }
+                self.flushNow()
+            }
+        }
+        guard !batches.isEmpty else { return }
+        for b in batches { channel.write(b, promise: nil) }
+        channel.flush()
+        wakeWaitersIfRoom()
+    }
+
+    /// Bytes sealed but not yet handed to the channel (paced datagrams, or a
+    /// flush still to run).
+    var pendingBytes: Int { lock.withLock { state.readyBytes + max(state.batch.writerIndex - emptyBatchLength, 0) } }
+
+    func writabilityChanged(_ writable: Bool) {
+        lock.withLock { state.channelWritable = writable }
+        if writable { wakeWaitersIfRoom() }
+    }
+
+    /// Returns whether anything was sent since the last call (for keep-alives).
+    func takeSentSinceTick() -> Bool {
+        lock.withLock {
+            let s = state.sentSinceTick
+            state.sentSinceTick = false
+            return s
+        }
+    }
+
+    func close() {
+        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
+            state.closed = true
+            let w = state.waiters
+            state.waiters = []
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    private func wakeWaitersIfRoom() {
+        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
+            guard state.readyBytes <= settings.highWatermark, state.channelWritable, !state.waiters.isEmpty else { return [] }
+            let w = state.waiters
+            state.waiters = []
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    // MARK: - Batch building (under the lock)
+
+    /// Appends `message` to the open batch, opening a frame for its channel if
+    /// needed. Returns false (and leaves the batch unchanged) when it does not fit.
+    private func appendToBatch<M: WireEncodable>(_ message: M, channel channelIndex: Int) -> Bool {
+        let needsFrame = state.openFrame != channelIndex
+        let sn = state.nextSN[channelIndex]
+        let ok = appendRaw { (w: inout WireWriter) throws(EncodeError) in
+            if needsFrame {
+                let ci = ChannelIndex(rawValue: channelIndex)
+                try FrameHeader(reliability: ci.reliability, sn: sn,
+                                priority: settings.qos && ci.priority != .data ? ci.priority : nil).encode(into: &w)
+            }
+            try message.encode(into: &w)
+        }
+        if ok && needsFrame {
+            state.nextSN[channelIndex] = settings.space.next(sn)
+            state.openFrame = channelIndex
+        }
+        return ok
+    }
+
+    /// Runs `body` on the free space of the open batch; commits what it wrote
+    /// or, if it does not fit, nothing.
+    private func appendRaw(_ body: (inout WireWriter) throws(EncodeError) -> Void) -> Bool {
+        let room = settings.batchSize - state.batch.writerIndex
+        guard room > 0 else { return false }
+        let written: Int? = state.batch.withUnsafeMutableWritableBytes { buf -> Int? in
+            var w = WireWriter(UnsafeMutableRawBufferPointer(rebasing: buf[0..<min(room, buf.count)]))
+            do throws(EncodeError) {
+                try body(&w)
+                return w.count
+            } catch {
+                return nil
+            }
+        }
+        guard let written else { return false }
+        state.batch.moveWriterIndex(forwardBy: written)
+        return true
+    }
+
+    private func sealBatch() {
+        guard state.batch.writerIndex > emptyBatchLength else { return }
+        var b = state.batch
+        if settings.prefixLength == 2 {
+            b.setInteger(UInt16(b.writerIndex - 2), at: 0, endianness: .little)
+        }
+        state.readyBytes += b.readableBytes
+        state.ready.append(b)
+        state.batch = channel.allocator.buffer(capacity: settings.batchSize)
+        state.batch.moveWriterIndex(forwardBy: settings.prefixLength)
+        state.openFrame = nil
+    }
+
+    /// Cuts a message too large for one batch into fragments, each filling a batch.
+    private func fragment<M: WireEncodable>(_ message: M, channel channelIndex: Int) -> Bool {
+        guard let whole = Self.encodeLarge(message, limit: settings.maxMessageSize) else { return false }
+        if state.batch.writerIndex > emptyBatchLength { sealBatch() }
+        let ci = ChannelIndex(rawValue: channelIndex)
+        let priority: Priority? = settings.qos && ci.priority != .data ? ci.priority : nil
+        var offset = 0
+        var first = true
+        while offset < whole.count {
+            let sn = state.nextSN[channelIndex]
+            // Header size: encode an empty fragment, then fill the rest with payload.
+            var header = Fragment(reliability: ci.reliability, more: true, sn: sn, priority: priority,
+                                  first: first && settings.patch, drop: false, payload: [])
+            let headerSize = (try? [UInt8].encoding(capacity: 64) { (w: inout WireWriter) throws(EncodeError) in
+                try header.encode(into: &w)
+            }.count) ?? 32
+            let room = settings.batchSize - state.batch.writerIndex - headerSize
+            let chunk = min(room, whole.count - offset)
+            header.more = offset + chunk < whole.count
+            header.payload = whole[offset..<(offset + chunk)]
+            _ = appendRaw { (w: inout WireWriter) throws(EncodeError) in try header.encode(into: &w) }
+            state.nextSN[channelIndex] = settings.space.next(sn)
+            sealBatch()
+            offset += chunk
+            first = false
+        }
+        return true
+    }
+
+    /// Serialises a message of unknown size into a growing scratch array
+    /// (only for messages larger than a batch).
+    static func encodeLarge<M: WireEncodable>(_ message: M, limit: Int) -> [UInt8]? {
+        var capacity = 1 << 17
+        while capacity <= limit * 2 {
+            if let b = try? [UInt8].encoding(capacity: capacity, { (w: inout WireWriter) throws(EncodeError) in try message.encode(into: &w) }) {
+                return b
+            }
+            capacity *= 4
+        }
+        return nil
+    }
+}

@@ -1,0 +1,165 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PetrelTime
+import PetrelWire
+
+/// Receives what a session's transport delivers. Called on the link's event loop.
+public protocol TransportDelegate: AnyObject, Sendable {
+    /// A network message arrived (from a frame or a reassembled run of fragments).
+    func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability)
+    /// The session ended: closed by us, by the peer, by a lease expiry or a link error.
+    func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?)
+}
+
+/// One client-side unicast session with a Zenoh router or peer over one link
+/// (zenoh-wire.md §7): handshake, lease and keep-alive, tx batching, rx with
+/// sequence-number checks and reassembly.
+public final class UnicastTransport: @unchecked Sendable {
+    public let endpoint: Endpoint
+    public let parameters: TransportParameters
+    let tx: TxPipeline
+    let channel: Channel
+    private let closed = NIOLockedValueBox(false)
+
+    init(endpoint: Endpoint, parameters: TransportParameters, tx: TxPipeline, channel: Channel) {
+        self.endpoint = endpoint
+        self.parameters = parameters
+        self.tx = tx
+        self.channel = channel
+    }
+
+    public var eventLoop: EventLoop { channel.eventLoop }
+    public var isOpen: Bool { !closed.withLockedValue { $0 } }
+
+    /// Queues `message`; returns false when the session is closed. With
+    /// `block`, waits while the tx queue is over its watermark.
+    @discardableResult
+    public func send<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
+                                       express: Bool = false) -> Bool {
+        tx.send(message, priority: priority, reliability: reliability, express: express) != .closed
+    }
+
+    /// Like `send`, but waits for room when the queue is congested (congestion control Block).
+    public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
+                                               express: Bool = false) async -> Bool {
+        switch tx.send(message, priority: priority, reliability: reliability, express: express) {
+        case .queued: return true
+        case .closed: return false
+        case .congested:
+            await tx.waitForRoom()
+            return isOpen
+        }
+    }
+
+    /// Sends Close (reason generic) and closes the link.
+    public func close(reason: UInt8 = Close.generic) async {
+        guard markClosed() else { return }
+        tx.sendTransport(.close(Close(reason: reason, closesSession: true)))
+        // What was queued before the Close goes out before the link closes
+        // (paced datagrams may still be waiting), within a bound.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while tx.pendingBytes > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        tx.close()
+        try? await channel.eventLoop.flatSubmit { self.channel.close() }.get()
+    }
+
+    /// Closes without a Close message (link already broken, or malformed input).
+    func abort() {
+        guard markClosed() else { return }
+        tx.close()
+        channel.close(promise: nil)
+    }
+
+    @discardableResult
+    func markClosed() -> Bool {
+        closed.withLockedValue { c in
+            if c { return false }
+            c = true
+            return true
+        }
+    }
+
+    /// A future that completes when the link is gone.
+    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+}
+
+extension UnicastTransport {
+    /// Opens a link to `endpoint` and runs the Init/Open handshake.
+    public static func connect(to endpoint: Endpoint, config: TransportConfig, group: EventLoopGroup,
+                               delegate: TransportDelegate, logger: Logger) async throws -> UnicastTransport {
+        let loop = group.next()
+        let handshake = loop.makePromise(of: UnicastTransport.self)
+        let timeout = TimeAmount.milliseconds(config.openTimeoutMilliseconds)
+        let channel: Channel
+        switch endpoint.proto {
+        case .tcp:
+            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 2,
+                                           linkMTU: 65535, delegate: delegate, promise: handshake, logger: logger)
+            do {
+                channel = try await ClientBootstrap(group: loop)
+                    .connectTimeout(timeout)
+                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
+                    .channelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamBatchDecoder()))
+                            try ch.pipeline.syncOperations.addHandler(handler)
+                        }
+                    }
+                    .connect(host: endpoint.host, port: endpoint.port).get()
+            } catch {
+                handshake.fail(error)
+                throw TransportError.link("cannot connect to \(endpoint): \(error)")
+            }
+        case .udp:
+            let remote: SocketAddress
+            do {
+                remote = try SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
+            } catch {
+                handshake.fail(error)
+                throw TransportError.link("cannot resolve \(endpoint.host): \(error)")
+            }
+            // Linux UDP: 65535 - 8 (UDP header) - 40 (IPv6 header), as Zenoh uses.
+            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 0,
+                                           linkMTU: 65487, delegate: delegate, promise: handshake, logger: logger)
+            do {
+                let bindHost = remote.protocol == .inet6 ? "::" : "0.0.0.0"
+                channel = try await DatagramBootstrap(group: loop)
+                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                    .channelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            try ch.pipeline.syncOperations.addHandler(DatagramBatchCodec(remote: remote))
+                            try ch.pipeline.syncOperations.addHandler(handler)
+                        }
+                    }
+                    .bind(host: bindHost, port: 0).get()
+                // Datagram channels are not "active" from a connect: start the handshake now.
+                try await channel.eventLoop.submit { handler.startHandshake() }.get()
+            } catch {
+                handshake.fail(error)
+                throw TransportError.link("cannot open UDP socket for \(endpoint): \(error)")
+            }
+        case .serial:
+            handshake.fail(TransportError.link("serial links are not supported yet"))
+            throw TransportError.link("serial links are not supported by this build: \(endpoint)")
+        }
+        let timeoutTask = loop.scheduleTask(in: timeout) {
+            handshake.fail(TransportError.timeout("no answer to the handshake from \(endpoint) within \(config.openTimeoutMilliseconds) ms"))
+            channel.close(promise: nil)
+        }
+        do {
+            let t = try await handshake.futureResult.get()
+            timeoutTask.cancel()
+            return t
+        } catch {
+            timeoutTask.cancel()
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+}
