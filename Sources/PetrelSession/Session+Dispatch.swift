@@ -40,11 +40,11 @@ extension Session {
             return (key, handlers)
         }
         guard let (key, handlers) = resolved else {
-            counters.add(\.unknownKeyExprs, 1)
+            counters.add(.unknownKeyExprs, 1)
             logger.debug("push on an undeclared key expression id", metadata: ["wireExpr": "\(push.wireExpr)"])
             return
         }
-        counters.add(\.samplesIn, 1)
+        counters.add(.samplesIn, 1)
         guard !handlers.isEmpty else { return }
         let sample = Self.sample(key: key, body: push.body, qos: push.qos)
         observe(sample.timestamp)
@@ -75,7 +75,7 @@ extension Session {
             transport.send(final, priority: .data)
             return
         }
-        counters.add(\.queriesIn, 1)
+        counters.add(.queriesIn, 1)
         let q = request.body
         let query = Query(key: key, parameters: q.parameters, payload: q.body?.payload, encoding: q.body?.encoding,
                           attachment: q.attachment, consolidation: q.consolidation ?? .auto, target: request.target,
@@ -106,7 +106,7 @@ extension Session {
                 s.pendingQueries[rid]!.continuation.yield(out)
             }
         }
-        counters.add(\.repliesIn, 1)
+        counters.add(.repliesIn, 1)
     }
 
     private func handleDeclare(_ declare: Declare) {

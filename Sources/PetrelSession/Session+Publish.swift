@@ -14,22 +14,22 @@ extension Session {
 
     /// Puts a value on a key. Waits only when the link's queue is full and the
     /// congestion control is Block. Throws `notConnected` while no router is up.
-    public func put(_ key: String, _ payload: [UInt8], options: PutOptions = PutOptions()) async throws {
+    nonisolated(nonsending) public func put(_ key: String, _ payload: [UInt8], options: PutOptions = PutOptions()) async throws {
         let k = try keyExpr(key)
         try await publish(kind: .put, wireExpr: WireExpr(k.string), key: k, payload: payload[...], options: options)
     }
 
-    public func put(_ key: String, _ text: String, options: PutOptions = PutOptions()) async throws {
+    nonisolated(nonsending) public func put(_ key: String, _ text: String, options: PutOptions = PutOptions()) async throws {
         try await put(key, Array(text.utf8), options: options)
     }
 
     /// Deletes a key (a DEL sample for subscribers and storages).
-    public func delete(_ key: String, options: PutOptions = PutOptions()) async throws {
+    nonisolated(nonsending) public func delete(_ key: String, options: PutOptions = PutOptions()) async throws {
         let k = try keyExpr(key)
         try await publish(kind: .delete, wireExpr: WireExpr(k.string), key: k, payload: [], options: options)
     }
 
-    func publish(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
+    nonisolated(nonsending) func publish(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
         let timestamp = options.timestamp ?? (config.timestamping ? clock.newTimestamp() : nil)
         let body: PushBody
         switch kind {
@@ -48,15 +48,16 @@ extension Session {
             sent = send(push, priority: options.priority, reliability: options.reliability, express: options.express)
         }
         if !sent {
-            counters.add(\.dropsDisconnected, 1)
+            counters.add(.dropsDisconnected, 1)
             throw SessionError.notConnected
         }
-        counters.add(\.samplesOut, 1)
+        counters.add(.samplesOut, 1)
     }
 
     /// Zenoh delivers a session's own publications to its own matching
     /// subscribers (the router never echoes them back).
     private func deliverLocally(kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions, timestamp: Timestamp?) {
+        guard localSubscriberCount.load(ordering: .relaxed) > 0 else { return }
         let handlers: [@Sendable (Sample) -> Void] = state.withLock { s in
             guard !s.subscribers.isEmpty else { return [] }
             return s.subscribers.values.filter { $0.key.intersects(key) }.map(\.handler)
@@ -98,11 +99,11 @@ public final class Publisher: Sendable {
 
     private var wireExpr: WireExpr { WireExpr(scope: exprID, suffix: "", mapping: .sender) }
 
-    public func put(_ payload: [UInt8], encoding: Encoding? = nil, attachment: [UInt8]? = nil, timestamp: Timestamp? = nil) async throws {
+    nonisolated(nonsending) public func put(_ payload: [UInt8], encoding: Encoding? = nil, attachment: [UInt8]? = nil, timestamp: Timestamp? = nil) async throws {
         try await put(payload[...], encoding: encoding, attachment: attachment.map { $0[...] }, timestamp: timestamp)
     }
 
-    public func put(_ payload: ZBytes, encoding: Encoding? = nil, attachment: ZBytes? = nil, timestamp: Timestamp? = nil) async throws {
+    nonisolated(nonsending) public func put(_ payload: ZBytes, encoding: Encoding? = nil, attachment: ZBytes? = nil, timestamp: Timestamp? = nil) async throws {
         var o = options
         if let encoding { o.encoding = encoding }
         if let attachment { o.attachment = attachment }
@@ -110,7 +111,7 @@ public final class Publisher: Sendable {
         try await session.publish(kind: .put, wireExpr: wireExpr, key: key, payload: payload, options: o)
     }
 
-    public func delete() async throws {
+    nonisolated(nonsending) public func delete() async throws {
         try await session.publish(kind: .delete, wireExpr: wireExpr, key: key, payload: [], options: options)
     }
 

@@ -49,7 +49,7 @@ extension Session {
             if !Task.isCancelled, let self { self.finishQuery(rid) }
         }
         state.withLock { $0.pendingQueries[rid]?.timeoutTask = task }
-        counters.add(\.queriesOut, 1)
+        counters.add(.queriesOut, 1)
         if !transport.send(request, priority: .data) {
             finishQuery(rid)
         }

@@ -11,6 +11,7 @@ extension Session {
             s.subscribers[id] = SubscriberEntry(key: k, handler: handler)
             return id
         }
+        localSubscriberCount.add(1, ordering: .relaxed)
         sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
         return Subscriber(session: self, id: id, key: k, samples: nil)
     }
@@ -25,6 +26,7 @@ extension Session {
             s.subscribers[id] = SubscriberEntry(key: k, handler: { continuation.yield($0) })
             return id
         }
+        localSubscriberCount.add(1, ordering: .relaxed)
         streamFinishers.add(id: id, kind: .subscriber) { continuation.finish() }
         sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
         return Subscriber(session: self, id: id, key: k, samples: stream)
@@ -33,6 +35,7 @@ extension Session {
     func undeclareSubscriber(id: UInt32) {
         let existed = state.withLock { $0.subscribers.removeValue(forKey: id) != nil }
         guard existed else { return }
+        localSubscriberCount.subtract(1, ordering: .relaxed)
         streamFinishers.finish(id: id, kind: .subscriber)
         sendDeclare(.undeclareSubscriber(id: id, wireExpr: nil))
     }

@@ -21,6 +21,8 @@ public final class Session: Sendable {
     let state: Mutex<SessionState>
     let counters = SessionCounters()
     let streamFinishers = StreamFinishers()
+    /// Lets a put skip the lock when no local subscriber could want it.
+    let localSubscriberCount = Atomic<Int>(0)
     private let link = Mutex<LinkState>(LinkState())
     private let delegate: SessionTransportDelegate
 
@@ -170,7 +172,7 @@ public final class Session: Sendable {
             return w
         }
         guard let waiters else { return false }
-        if connectionCount > 1 { counters.add(\.reconnects, 1) }
+        if connectionCount > 1 { counters.add(.reconnects, 1) }
         redeclareAll(on: t)
         for w in waiters { w.resume() }
         return true
@@ -195,7 +197,7 @@ public final class Session: Sendable {
         return t.send(m, priority: priority, reliability: reliability, express: express)
     }
 
-    func sendBlocking<M: WireEncodable>(_ m: M, priority: Priority, reliability: Reliability, express: Bool) async -> Bool {
+    nonisolated(nonsending) func sendBlocking<M: WireEncodable>(_ m: M, priority: Priority, reliability: Reliability, express: Bool) async -> Bool {
         guard let t = currentTransport else { return false }
         return await t.sendBlocking(m, priority: priority, reliability: reliability, express: express)
     }

@@ -77,7 +77,8 @@ struct LivelinessGet {
     var continuation: AsyncStream<Reply>.Continuation
 }
 
-/// Counters the agent reports in its admin space and `petrel info`.
+/// Counters the agent reports in its admin space and `petrel info`. Atomics,
+/// because they are bumped on every sample.
 public final class SessionCounters: Sendable {
     public struct Snapshot: Sendable, Equatable, Codable {
         public var samplesOut: UInt64 = 0
@@ -90,11 +91,36 @@ public final class SessionCounters: Sendable {
         public var reconnects: UInt64 = 0
     }
 
-    private let values = Mutex(Snapshot())
-
-    func add(_ field: WritableKeyPath<Snapshot, UInt64>, _ n: UInt64) {
-        values.withLock { $0[keyPath: field] &+= n }
+    enum Counter: Int, CaseIterable {
+        case samplesOut, samplesIn, queriesOut, queriesIn, repliesIn, dropsDisconnected, unknownKeyExprs, reconnects
     }
 
-    public func snapshot() -> Snapshot { values.withLock { $0 } }
+    private let samplesOut = Atomic<UInt64>(0)
+    private let samplesIn = Atomic<UInt64>(0)
+    private let queriesOut = Atomic<UInt64>(0)
+    private let queriesIn = Atomic<UInt64>(0)
+    private let repliesIn = Atomic<UInt64>(0)
+    private let dropsDisconnected = Atomic<UInt64>(0)
+    private let unknownKeyExprs = Atomic<UInt64>(0)
+    private let reconnects = Atomic<UInt64>(0)
+
+    func add(_ counter: Counter, _ n: UInt64) {
+        switch counter {
+        case .samplesOut: samplesOut.add(n, ordering: .relaxed)
+        case .samplesIn: samplesIn.add(n, ordering: .relaxed)
+        case .queriesOut: queriesOut.add(n, ordering: .relaxed)
+        case .queriesIn: queriesIn.add(n, ordering: .relaxed)
+        case .repliesIn: repliesIn.add(n, ordering: .relaxed)
+        case .dropsDisconnected: dropsDisconnected.add(n, ordering: .relaxed)
+        case .unknownKeyExprs: unknownKeyExprs.add(n, ordering: .relaxed)
+        case .reconnects: reconnects.add(n, ordering: .relaxed)
+        }
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(samplesOut: samplesOut.load(ordering: .relaxed), samplesIn: samplesIn.load(ordering: .relaxed),
+                 queriesOut: queriesOut.load(ordering: .relaxed), queriesIn: queriesIn.load(ordering: .relaxed),
+                 repliesIn: repliesIn.load(ordering: .relaxed), dropsDisconnected: dropsDisconnected.load(ordering: .relaxed),
+                 unknownKeyExprs: unknownKeyExprs.load(ordering: .relaxed), reconnects: reconnects.load(ordering: .relaxed))
+    }
 }

@@ -250,14 +250,17 @@ final class TxPipeline: @unchecked Sendable {
 
     private func sealBatch() {
         guard state.batch.writerIndex > emptyBatchLength else { return }
+        // Swap the batch out before touching it: patching it while `state`
+        // still holds it would copy the whole buffer.
+        var fresh = channel.allocator.buffer(capacity: settings.batchSize)
+        fresh.moveWriterIndex(forwardBy: settings.prefixLength)
         var b = state.batch
+        state.batch = fresh
         if settings.prefixLength == 2 {
             b.setInteger(UInt16(b.writerIndex - 2), at: 0, endianness: .little)
         }
         state.readyBytes += b.readableBytes
         state.ready.append(b)
-        state.batch = channel.allocator.buffer(capacity: settings.batchSize)
-        state.batch.moveWriterIndex(forwardBy: settings.prefixLength)
         state.openFrame = nil
     }
 

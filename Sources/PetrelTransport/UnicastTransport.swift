@@ -42,7 +42,7 @@ public final class UnicastTransport: @unchecked Sendable {
     }
 
     /// Like `send`, but waits for room when the queue is congested (congestion control Block).
-    public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
+    nonisolated(nonsending) public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
                                                express: Bool = false) async -> Bool {
         switch tx.send(message, priority: priority, reliability: reliability, express: express) {
         case .queued: return true
