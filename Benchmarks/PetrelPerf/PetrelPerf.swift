@@ -54,15 +54,15 @@ struct SubThroughput: AsyncParsableCommand {
 
     func run() async throws {
         let session = try await common.open()
-        let counter = Atomic<Int>(0)
-        _ = try await session.declareSubscriber("test/thr") { _ in counter.add(1, ordering: .relaxed) }
+        let counter = Counter()
+        _ = try await session.declareSubscriber("test/thr") { _ in counter.value.add(1, ordering: .relaxed) }
         print("ready")
-        while counter.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        while counter.value.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
         let start = ContinuousClock.now
-        let c0 = counter.load(ordering: .relaxed)
+        let c0 = counter.value.load(ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-        let c1 = counter.load(ordering: .relaxed)
+        let c1 = counter.value.load(ordering: .relaxed)
         let elapsed = ContinuousClock.now - start
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         print(String(format: "msgs_per_s %.0f", Double(c1 - c0) / secs))
@@ -129,4 +129,9 @@ func residentKB() -> Int {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? -1
     }
     return -1
+}
+
+/// A counter shared with a callback (atomics live in a class so their address is stable).
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }

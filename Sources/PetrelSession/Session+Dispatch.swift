@@ -32,23 +32,16 @@ extension Session {
     }
 
     private func handlePush(_ push: Push, reliability: Reliability) {
-        let resolved: (String, [@Sendable (Sample) -> Void])? = state.withLock { s in
-            guard let key = s.resolve(push.wireExpr) else { return nil }
-            guard !s.subscribers.isEmpty, let k = try? KeyExpr(key) else { return (key, []) }
-            var handlers: [@Sendable (Sample) -> Void] = []
-            for entry in s.subscribers.values where entry.key.intersects(k) { handlers.append(entry.handler) }
-            return (key, handlers)
-        }
-        guard let (key, handlers) = resolved else {
+        guard let route = state.withLock({ $0.route(push.wireExpr) }) else {
             counters.add(.unknownKeyExprs, 1)
             logger.debug("push on an undeclared key expression id", metadata: ["wireExpr": "\(push.wireExpr)"])
             return
         }
         counters.add(.samplesIn, 1)
-        guard !handlers.isEmpty else { return }
-        let sample = Self.sample(key: key, body: push.body, qos: push.qos)
+        guard !route.handlers.isEmpty else { return }
+        let sample = Self.sample(key: route.key, body: push.body, qos: push.qos)
         observe(sample.timestamp)
-        for h in handlers { h(sample) }
+        for h in route.handlers { h(sample) }
     }
 
     static func sample(key: String, body: PushBody, qos: NetworkQoS = .default) -> Sample {
@@ -114,9 +107,13 @@ extension Session {
         case .keyExpr(let id, let wireExpr):
             state.withLock { s in
                 if let key = s.resolve(wireExpr) { s.remoteExprs[id] = key }
+                s.routes.removeAll()
             }
         case .undeclareKeyExpr(let id):
-            _ = state.withLock { $0.remoteExprs.removeValue(forKey: id) }
+            state.withLock { s in
+                s.remoteExprs.removeValue(forKey: id)
+                s.routes.removeAll()
+            }
         case .token(let id, let wireExpr):
             tokenChanged(id: id, wireExpr: wireExpr, alive: true, interestID: declare.interestID)
         case .undeclareToken(let id, let wireExpr):
@@ -202,6 +199,7 @@ extension Session {
         state.withLock { s in
             s.remoteExprs.removeAll()
             s.remoteTokens.removeAll()
+            s.routes.removeAll()
         }
     }
 }

@@ -117,7 +117,10 @@ public final class Publisher: Sendable {
 
     /// Forgets the key-expression id on both sides.
     public func undeclare() {
-        session.state.withLock { _ = $0.localExprs.removeValue(forKey: exprID) }
+        session.state.withLock { s in
+            s.localExprs.removeValue(forKey: exprID)
+            s.routes.removeAll()
+        }
         session.sendDeclare(.undeclareKeyExpr(id: exprID))
     }
 }

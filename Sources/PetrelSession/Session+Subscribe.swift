@@ -9,6 +9,7 @@ extension Session {
         let id = state.withLock { s in
             let id = s.takeEntityID()
             s.subscribers[id] = SubscriberEntry(key: k, handler: handler)
+            s.routes.removeAll()
             return id
         }
         localSubscriberCount.add(1, ordering: .relaxed)
@@ -24,6 +25,7 @@ extension Session {
         let id = state.withLock { s in
             let id = s.takeEntityID()
             s.subscribers[id] = SubscriberEntry(key: k, handler: { continuation.yield($0) })
+            s.routes.removeAll()
             return id
         }
         localSubscriberCount.add(1, ordering: .relaxed)
@@ -33,7 +35,10 @@ extension Session {
     }
 
     func undeclareSubscriber(id: UInt32) {
-        let existed = state.withLock { $0.subscribers.removeValue(forKey: id) != nil }
+        let existed = state.withLock { s in
+            s.routes.removeAll()
+            return s.subscribers.removeValue(forKey: id) != nil
+        }
         guard existed else { return }
         localSubscriberCount.subtract(1, ordering: .relaxed)
         streamFinishers.finish(id: id, kind: .subscriber)

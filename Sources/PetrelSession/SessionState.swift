@@ -26,6 +26,32 @@ struct SessionState {
     var remoteTokens: [UInt32: String] = [:]
     var pendingQueries: [UInt32: PendingQuery] = [:]
 
+    /// Where pushes on a wire expression go: resolved key and matching
+    /// subscribers, so a stream of samples on the same key costs one lookup
+    /// and no allocation each. Cleared whenever subscribers or the router's
+    /// key-expression ids change.
+    var routes: [WireExpr: Route] = [:]
+
+    struct Route {
+        var key: String
+        var handlers: [@Sendable (Sample) -> Void]
+    }
+
+    /// Resolves a push's key and subscribers, through the route cache.
+    mutating func route(_ e: WireExpr) -> Route? {
+        if let r = routes[e] { return r }
+        guard let key = resolve(e) else { return nil }
+        var handlers: [@Sendable (Sample) -> Void] = []
+        if !subscribers.isEmpty, let k = try? KeyExpr(key) {
+            for entry in subscribers.values where entry.key.intersects(k) { handlers.append(entry.handler) }
+        }
+        let r = Route(key: key, handlers: handlers)
+        // Bounded: a stream of ever-new keys must not grow memory.
+        if routes.count >= 4096 { routes.removeAll(keepingCapacity: true) }
+        routes[e] = r
+        return r
+    }
+
     mutating func takeEntityID() -> UInt32 {
         defer { nextEntityID &+= 1 }
         return nextEntityID

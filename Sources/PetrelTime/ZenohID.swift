@@ -11,6 +11,7 @@ public struct ZenohID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var high: UInt64
 
     /// Makes an ID from its two halves; `nil` when both are zero (Zenoh forbids a zero ID).
+    @inlinable
     public init?(high: UInt64, low: UInt64) {
         if high == 0 && low == 0 { return nil }
         self.high = high
@@ -50,11 +51,16 @@ public struct ZenohID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Makes an ID from wire bytes (little-endian, 1...16 bytes). Returns `nil`
     /// for an empty, over-long or all-zero sequence. Trailing zero bytes are
     /// accepted and canonicalised away, as Rust does.
+    @inlinable
     public init?<C: Collection>(wireBytes: C) where C.Element == UInt8 {
+        // Inlinable so decoders specialise it: an unspecialised generic walk
+        // here cost more than the rest of decoding a timestamped sample.
         guard (1...16).contains(wireBytes.count) else { return nil }
         var low: UInt64 = 0, high: UInt64 = 0
-        for (i, b) in wireBytes.enumerated() {
-            if i < 8 { low |= UInt64(b) << (UInt64(i) * 8) } else { high |= UInt64(b) << (UInt64(i - 8) * 8) }
+        var i: UInt64 = 0
+        for b in wireBytes {
+            if i < 8 { low |= UInt64(b) << (i * 8) } else { high |= UInt64(b) << ((i - 8) * 8) }
+            i += 1
         }
         self.init(high: high, low: low)
     }
