@@ -35,8 +35,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PetrelSession", dependencies: ["PetrelTransport", "PetrelKeyExpr"]),
+        // The agent daemon: configuration file, bridges, storage, systemd integration.
+        .target(name: "PetrelAgent", dependencies: [
+            "PetrelSession", "PetrelTransport", "PetrelTime", "PetrelKeyExpr", "PetrelWire",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "petrel", dependencies: [
-            "PetrelSession",
+            "PetrelSession", "PetrelAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,6 +54,7 @@ let package = Package(
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
+        .testTarget(name: "PetrelAgentTests", dependencies: ["PetrelAgent", "PetrelTransport", "PetrelKeyExpr"]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
             "PetrelSession", "PetrelTransport",

@@ -115,6 +115,20 @@ public final class SessionCounters: Sendable {
         public var dropsDisconnected: UInt64 = 0
         public var unknownKeyExprs: UInt64 = 0
         public var reconnects: UInt64 = 0
+
+        public init() {}
+
+        init(samplesOut: UInt64, samplesIn: UInt64, queriesOut: UInt64, queriesIn: UInt64, repliesIn: UInt64,
+             dropsDisconnected: UInt64, unknownKeyExprs: UInt64, reconnects: UInt64) {
+            self.samplesOut = samplesOut
+            self.samplesIn = samplesIn
+            self.queriesOut = queriesOut
+            self.queriesIn = queriesIn
+            self.repliesIn = repliesIn
+            self.dropsDisconnected = dropsDisconnected
+            self.unknownKeyExprs = unknownKeyExprs
+            self.reconnects = reconnects
+        }
     }
 
     enum Counter: Int, CaseIterable {

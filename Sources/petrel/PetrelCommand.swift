@@ -1,12 +1,14 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct PetrelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A Zenoh edge agent and tools for Linux boards.",
-        subcommands: [PutCommand.self, DeleteCommand.self, SubCommand.self, GetCommand.self,
+        subcommands: [AgentCommand.self, PutCommand.self, DeleteCommand.self, SubCommand.self, GetCommand.self,
                       QueryableCommand.self, InfoCommand.self])
 
     /// Kept for call sites: output goes through `emit`, one write per line.
@@ -18,14 +20,14 @@ func runTool(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as ToolError {
-        FileHandle.standardError.write(Data("petrel: \(e.description)\n".utf8))
+        writeError("petrel: \(e.description)")
         throw ExitCode(1)
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("petrel: \(error)\n".utf8))
+        writeError("petrel: \(error)")
         throw ExitCode(1)
     }
 }

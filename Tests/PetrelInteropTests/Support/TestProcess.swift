@@ -27,7 +27,31 @@ final class TestProcess: Sendable {
         process = p
         out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.take(h.availableData, stderr: false) }
         err.fileHandleForReading.readabilityHandler = { [weak self] h in self?.take(h.availableData, stderr: true) }
+        // Children inherit the spawning thread's signal mask, and the test
+        // runner's worker threads block SIGTERM/SIGINT/SIGHUP: a child started
+        // from one would never see the signals the tests send it.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&unblock, s) }
+        var previous = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try p.run()
+        Self.register(p.processIdentifier)
+    }
+
+    /// Every child a test started, killed when the test process exits so a
+    /// failed or interrupted test never leaves a router running.
+    private static let children = Mutex<Set<Int32>>([])
+    private static let installExitHook: Void = {
+        atexit {
+            for pid in TestProcess.children.withLock({ $0 }) { Foundation.kill(pid, SIGKILL) }
+        }
+    }()
+
+    private static func register(_ pid: Int32) {
+        _ = installExitHook
+        children.withLock { _ = $0.insert(pid) }
     }
 
     private func take(_ data: Data, stderr: Bool) {
@@ -53,7 +77,7 @@ final class TestProcess: Sendable {
 
     /// Waits until some stdout line satisfies `predicate`; returns it, or nil on timeout.
     @discardableResult
-    func waitForLine(timeout: Duration = .seconds(15), where predicate: (String) -> Bool) async -> String? {
+    func waitForLine(timeout: Duration = .seconds(30), where predicate: (String) -> Bool) async -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let l = output.first(where: predicate) { return l }

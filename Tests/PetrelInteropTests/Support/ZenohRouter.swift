@@ -24,7 +24,7 @@ final class ZenohRouter: Sendable {
         let p = try TestProcess("router:\(port)", executable: TestEnvironment.python,
                                 arguments: [TestEnvironment.script("zenoh_router.py"),
                                             "--listen", "tcp/127.0.0.1:\(port)", "--listen", "udp/127.0.0.1:\(port)"] + extraArguments)
-        guard let ready = await p.waitForLine(timeout: .seconds(20), where: { $0.hasPrefix("ready ") }) else {
+        guard let ready = await p.waitForLine(timeout: .seconds(60), where: { $0.hasPrefix("ready ") }) else {
             p.kill()
             Issue.record("the Zenoh router did not start: \(p.errorOutput.suffix(5).joined(separator: "\n"))", sourceLocation: sourceLocation)
             throw RouterFailed()

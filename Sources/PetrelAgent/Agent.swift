@@ -1,0 +1,202 @@
+import Dispatch
+import Logging
+import PetrelKeyExpr
+import PetrelSession
+import PetrelTime
+import PetrelTransport
+import PetrelWire
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon a board runs: one Zenoh session to the upstream router (kept up
+/// by reconnecting), the admin space, systemd integration, and the bridges and
+/// storages its configuration asks for.
+public final class Agent: Sendable {
+    public let zid: ZenohID
+    let logger: Logger
+    let started = ContinuousClock.now
+    private let state: Mutex<State>
+    private let stopped = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    let notifier: SystemdNotifier
+
+    struct State {
+        var config: AgentConfig
+        var session: Session?
+        var tasks: [Task<Void, Never>] = []
+        var dataDirectory: String?
+        var token: LivelinessToken?
+    }
+
+    public init(config: AgentConfig, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
+        self.zid = config.id ?? .random()
+        self.logger = logger
+        self.notifier = notifier
+        var c = config
+        c.id = zid
+        state = Mutex(State(config: c))
+    }
+
+    public var config: AgentConfig { state.withLock { $0.config } }
+    public var session: Session? { state.withLock { $0.session } }
+
+    /// Starts everything and returns; `waitUntilStopped()` blocks until `stop()`.
+    public func start() async throws {
+        let config = self.config
+        // A data directory for the offline buffer and storages; a board without
+        // a writable one still runs (logged), it just cannot buffer.
+        do {
+            let dir = try DataDirectory.resolve(configured: config.buffer.dir)
+            state.withLock { $0.dataDirectory = dir }
+        } catch {
+            logger.warning("no data directory; buffering disabled", metadata: ["reason": "\(error)"])
+        }
+        var sessionConfig = config.sessionConfig()
+        sessionConfig.transport.zid = zid
+        let session = try await Session.open(sessionConfig, waitForRouter: nil, logger: logger)
+        state.withLock { $0.session = session }
+        logger.info("agent started", metadata: ["zid": "\(zid)", "connect": "\(config.connect.endpoints.map(\.description))"])
+
+        if config.adminSpace {
+            let admin = AdminSpace(zid: zid.description) { [weak self] in self?.status() ?? AgentStatus.empty }
+            _ = try await session.declareQueryable(admin.keyExpr) { query in
+                guard let asked = try? KeyExpr(query.key) else { return }
+                for entry in admin.entries() {
+                    guard let key = try? KeyExpr(entry.key), asked.intersects(key) else { continue }
+                    query.reply(entry.key, Array(entry.json.utf8), encoding: .applicationJSON)
+                }
+            }
+        }
+
+        // Presence and a heartbeat: upstream sees which boards are alive
+        // (liveliness) and how they are doing (the status JSON, periodically).
+        let heartbeatKey = config.heartbeat.key.replacingHostname(with: Self.hostname())
+        if let token = try? await session.declareToken("petrel/agents/\(zid)") {
+            state.withLock { $0.token = token }
+        }
+        if config.heartbeat.intervalSeconds > 0 {
+            let interval = Duration.milliseconds(Int64(config.heartbeat.intervalSeconds * 1000))
+            let task = Task { [weak self] in
+                var wasConnected = false
+                var lastBeat = ContinuousClock.now - interval
+                while !Task.isCancelled, let self, let session = self.session {
+                    // Beat at once on (re)connection, then every interval.
+                    let connected = session.isConnected
+                    if connected && (!wasConnected || ContinuousClock.now - lastBeat >= interval) {
+                        try? await session.put(heartbeatKey, Array(self.statusJSON().utf8), options: {
+                            var o = PutOptions(); o.encoding = .applicationJSON; return o
+                        }())
+                        lastBeat = ContinuousClock.now
+                    }
+                    wasConnected = connected
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            state.withLock { $0.tasks.append(task) }
+        }
+
+        try? notifier.ready(status: "connecting to \(config.connect.endpoints.map(\.description).joined(separator: ", "))")
+        if let interval = notifier.watchdogInterval {
+            let task = Task { [notifier] in
+                while !Task.isCancelled {
+                    try? notifier.watchdog()
+                    try? await Task.sleep(for: interval)
+                }
+            }
+            state.withLock { $0.tasks.append(task) }
+        }
+    }
+
+    /// Blocks until `stop()` has finished.
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let already = stopped.withLock { waiters -> Bool in
+                guard waiters != nil else { return true }
+                waiters!.append(c)
+                return false
+            }
+            if already { c.resume() }
+        }
+    }
+
+    /// Closes the session with a Close message and stops every task.
+    public func stop() async {
+        try? notifier.stopping()
+        let (session, tasks) = state.withLock { s in
+            let r = (s.session, s.tasks)
+            s.session = nil
+            s.tasks = []
+            return r
+        }
+        for t in tasks { t.cancel() }
+        if let session { await session.close() }
+        logger.info("agent stopped", metadata: ["zid": "\(zid)"])
+        let waiters = stopped.withLock { w -> [CheckedContinuation<Void, Never>] in
+            let out = w ?? []
+            w = nil
+            return out
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Applies what can change without a restart: the log level for now.
+    /// Endpoints and sections that own resources are read at start.
+    public func reload(_ newConfig: AgentConfig) {
+        try? notifier.reloading()
+        state.withLock { s in
+            var c = newConfig
+            c.id = zid
+            s.config.logLevel = c.logLevel
+        }
+        logger.info("configuration reloaded", metadata: ["logLevel": "\(newConfig.logLevel)"])
+        try? notifier.ready()
+    }
+
+    func statusJSON() -> String {
+        AdminSpace(zid: zid.description) { [weak self] in self?.status() ?? .empty }.entries().first?.json ?? "{}"
+    }
+
+    static func hostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
+        let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Key expressions forbid '*', '$', '#', '?' and empty chunks; host names do not carry them.
+        return name.isEmpty ? "localhost" : name
+    }
+
+    /// What the admin space reports.
+    func status() -> AgentStatus {
+        let (config, session) = state.withLock { ($0.config, $0.session) }
+        let stats = session?.statistics ?? SessionCounters.Snapshot()
+        var links: [AgentStatus.Link] = []
+        let transport = session?.currentTransport
+        for endpoint in config.connect.endpoints {
+            if let t = transport, t.endpoint == endpoint, t.isOpen {
+                links.append(.init(endpoint: endpoint.description, role: "upstream", state: "up",
+                                   peer: t.parameters.remoteZID.description, batchSize: t.parameters.batchSize,
+                                   leaseMs: t.parameters.remoteLeaseMilliseconds))
+            } else {
+                links.append(.init(endpoint: endpoint.description, role: "upstream", state: "down", peer: nil, batchSize: nil, leaseMs: nil))
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        return AgentStatus(
+            zid: zid.description, mode: config.mode.rawValue,
+            uptimeSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+            links: links,
+            counters: .init(samplesIn: stats.samplesIn, samplesOut: stats.samplesOut, queriesIn: stats.queriesIn,
+                            queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
+                            reconnects: stats.reconnects, framingErrors: 0),
+            buffer: [:], storages: [:],
+            version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
+    }
+}
+
+extension AgentStatus {
+    static let empty = AgentStatus(zid: "", mode: "client", uptimeSeconds: 0, links: [],
+                                   counters: .init(samplesIn: 0, samplesOut: 0, queriesIn: 0, queriesOut: 0, repliesIn: 0,
+                                                   drops: 0, reconnects: 0, framingErrors: 0),
+                                   buffer: [:], storages: [:], version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
+}

@@ -1,0 +1,60 @@
+import PetrelSession
+import PetrelTime
+import PetrelTransport
+import PetrelWire
+
+extension AgentConfig {
+    /// The session settings this configuration asks for: mode, ID, routers,
+    /// timestamping and the `transport` section.
+    ///
+    /// Without an `id`, each call draws a new random Zenoh ID: call it once per
+    /// session. `connect.timeout_ms` is not part of it: pass
+    /// `connect.routerWait` to `Session.open(waitForRouter:)`.
+    public func sessionConfig() -> SessionConfig {
+        var s = SessionConfig(connect: connect.endpoints, zid: id ?? .random())
+        s.mode = .client
+        s.timestamping = timestamping
+        s.transport.whatAmI = .client
+        s.transport.leaseMilliseconds = transport.leaseMilliseconds
+        s.transport.keepAliveFactor = transport.keepAliveFactor
+        s.transport.batchSize = transport.batchSize
+        s.transport.maxMessageSize = transport.maxMessageSize
+        s.transport.qos = transport.qos
+        s.transport.openTimeoutMilliseconds = transport.openTimeoutMilliseconds
+        return s
+    }
+
+    /// This configuration with command-line flags applied over it: a
+    /// non-empty `connect` or `listen` list replaces the file's, a `mode`
+    /// replaces the file's mode.
+    ///
+    /// - Throws: `ConfigError` whose path names the flag (`--connect`,
+    ///   `--listen`, `--mode`) for a bad endpoint or an unsupported mode.
+    public func overriding(connect: [String] = [], listen: [String] = [], mode: String? = nil) throws(ConfigError) -> AgentConfig {
+        var c = self
+        if let mode {
+            switch mode {
+            case "client": c.mode = .client
+            case "peer", "router":
+                throw ConfigError(path: "--mode", message: "\"\(mode)\" is not supported yet: the Petrel agent runs as a Zenoh client of a router (use client)", file: "command line")
+            default:
+                throw ConfigError(path: "--mode", message: "expected client, found \"\(mode)\"", file: "command line")
+            }
+        }
+        if !connect.isEmpty { c.connect.endpoints = try Self.endpoints(connect, flag: "--connect") }
+        if !listen.isEmpty { c.listen = try Self.endpoints(listen, flag: "--listen") }
+        return c
+    }
+
+    private static func endpoints(_ texts: [String], flag: String) throws(ConfigError) -> [Endpoint] {
+        var out: [Endpoint] = []
+        for t in texts {
+            do {
+                out.append(try Endpoint(t))
+            } catch {
+                throw ConfigError(path: flag, message: "'\(t)' is not an endpoint: \(error.reason)", file: "command line")
+            }
+        }
+        return out
+    }
+}

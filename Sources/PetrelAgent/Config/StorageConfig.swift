@@ -1,0 +1,53 @@
+import PetrelKeyExpr
+
+/// One `storages` entry: a store on the board for the samples under `key`,
+/// answering queries on it. The board keeps a small hot era; cold history
+/// lives upstream.
+public struct StorageConfig: Sendable, Equatable {
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        /// The latest value of each key.
+        case keyValue = "key-value"
+        /// Every sample, by timestamp, for the last `hot` of time.
+        case timeSeries = "time-series"
+    }
+
+    /// `key`: what the storage stores (wildcards allowed), e.g. `farm/pi1/**`.
+    public var key: KeyExpr
+    public var mode: Mode = .keyValue
+    /// `hot` (time-series only): how far back the board keeps samples.
+    public var hot: Duration = .seconds(600)
+    /// `max_entries`: nil for no limit by count.
+    public var maxEntries: Int?
+    /// `max_bytes`: beyond it the oldest samples are dropped first.
+    public var maxBytes = 32_000_000
+
+    public init(key: KeyExpr) {
+        self.key = key
+    }
+
+    static let keys = ["key", "mode", "hot", "max_entries", "max_bytes"]
+
+    init?(_ value: ConfigValue, _ path: String, _ v: ConfigValidator) {
+        guard let o = v.object(value, path, keys: Self.keys) else { return nil }
+        let key = o.require("key", hint: "the key expression to store, e.g. \"farm/pi1/**\"") { v.keyExpr($0, $1, wildcards: true) }
+        let mode = o.read("mode") { v.choice($0, $1, Mode.allCases.map { ($0.rawValue, $0) }) }
+        var hot: Duration?
+        if (mode ?? .keyValue) == .timeSeries {
+            hot = o.read("hot") { value, path -> Duration? in
+                guard let d = v.duration(value, path) else { return nil }
+                guard d > .zero else { v.report(path, "must be longer than 0", at: value.offset); return nil }
+                return d
+            }
+        } else if mode != nil || o.has("hot") {
+            o.reject("hot", "only applies to mode \"time-series\" (a key-value storage keeps the latest value of each key)")
+        }
+        let maxEntries = o.read("max_entries") { v.integer($0, $1, in: 1...Int.max) }
+        let maxBytes = o.read("max_bytes") { v.size($0, $1, in: 1024...Int.max) }
+        guard let key else { return nil }
+        self.init(key: key)
+        self.mode = mode ?? self.mode
+        self.hot = hot ?? self.hot
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes ?? self.maxBytes
+    }
+}
