@@ -43,6 +43,8 @@ def sample_json(s):
     d["encoding"] = str(s.encoding)
     d["timestamp"] = str(s.timestamp) if s.timestamp is not None else None
     d["attachment"] = s.attachment.to_bytes().decode("utf-8", "replace") if s.attachment is not None else None
+    d["priority"] = str(s.priority).split(".")[-1]
+    d["express"] = bool(s.express)
     return d
 
 

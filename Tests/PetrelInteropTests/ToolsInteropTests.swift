@@ -1,4 +1,5 @@
 import Foundation
+import PetrelSession
 import Testing
 
 extension InteropTests {
@@ -104,14 +105,38 @@ extension InteropTests {
         func getTimeout() async throws {
             let router = try await ZenohRouter.start()
             defer { router.process.kill() }
-            let slow = try await PythonZenoh.startReady(router, ["queryable", "slow/**", "--reply", "slow/a=late", "--delay", "4", "--timeout", "30"])
-            defer { slow.kill() }
+            let fast = try await PythonZenoh.startReady(router, ["queryable", "slow/**", "--reply", "slow/fast=early", "--timeout", "30"])
+            let slow = try await PythonZenoh.startReady(router, ["queryable", "slow/**", "--reply", "slow/late=late", "--delay", "4", "--timeout", "30"])
+            defer { fast.kill(); slow.kill() }
             let started = ContinuousClock.now
-            let r = try await PetrelTool.run(["get", "-e", router.tcp, "slow/**", "--timeout", "1"])
+            let r = try await PetrelTool.run(["get", "-e", router.tcp, "slow/**", "--target", "all", "--consolidation", "none", "--timeout", "1.5"])
             let took = ContinuousClock.now - started
             #expect(r.status == 0)
-            #expect(r.out.isEmpty)
-            #expect(took < .seconds(4), "get took \(took) with a 1 s timeout")
+            #expect(r.out == ["put slow/fast early"], "only the reply that came before the timeout: \(r.out)")
+            #expect(took < .seconds(4), "get took \(took) with a 1.5 s timeout")
+        }
+
+        @Test("priority, express and best-effort puts reach Zenoh with their QoS", arguments: ["tcp", "udp"])
+        func qos(proto: String) async throws {
+            let router = try await ZenohRouter.start()
+            defer { router.process.kill() }
+            let sub = try await PythonZenoh.startReady(router, proto: proto, ["sub", "qos/**", "--count", "2", "--timeout", "15"])
+            defer { sub.kill() }
+            let session = try await openSession(router.endpoint(proto))
+            var o = PutOptions()
+            o.priority = .interactiveHigh
+            o.express = true
+            try await session.put("qos/high", "h", options: o)
+            var b = PutOptions()
+            b.reliability = .bestEffort
+            b.congestionControl = .drop
+            try await session.put("qos/besteffort", "b", options: b)
+            let lines = await sub.waitForLines(2, where: { $0.contains("\"key\"") }).compactMap(jsonObject)
+            let byKey = Dictionary(uniqueKeysWithValues: lines.compactMap { o in (o["key"] as? String).map { ($0, o) } })
+            #expect(byKey["qos/high"]?["priority"] as? String == "INTERACTIVE_HIGH")
+            #expect(byKey["qos/high"]?["express"] as? Bool == true)
+            #expect(byKey["qos/besteffort"]?["payload"] as? String == "b")
+            await session.close()
         }
 
         @Test("with no router reachable, tools say so and exit non-zero")
