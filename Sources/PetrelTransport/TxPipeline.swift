@@ -27,6 +27,8 @@ final class TxPipeline: @unchecked Sendable {
         /// Datagram links have no flow control: a burst larger than the peer's
         /// socket buffer is lost. Bytes written per millisecond at most (nil: no pacing).
         var pacingBytesPerMillisecond: Int? = nil
+        /// The shortest time between two flushes of partial batches (see `State.lastFlush`).
+        var minFlushInterval: TimeAmount = .microseconds(50)
     }
 
     enum EnqueueResult {
@@ -43,6 +45,10 @@ final class TxPipeline: @unchecked Sendable {
         var ready: CircularBuffer<ByteBuffer> = CircularBuffer(initialCapacity: 16)
         var readyBytes = 0
         var flushScheduled = false
+        /// When the last flush ran: flushes closer together than
+        /// `minFlushInterval` are deferred so that, under load, a batch
+        /// gathers many messages instead of leaving with a few.
+        var lastFlush = NIODeadline.distantPast
         var closed = false
         var sentSinceTick = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -96,8 +102,18 @@ final class TxPipeline: @unchecked Sendable {
             }
             return state.readyBytes > settings.highWatermark || !state.channelWritable ? .congested : .queued
         }
-        if scheduleFlush || scheduleDrain {
+        if scheduleDrain || express {
             channel.eventLoop.execute { self.flushNow() }
+        } else if scheduleFlush {
+            // Light traffic: flush on the next loop turn (one hop of latency).
+            // Heavy traffic: the previous flush was just now, so wait the rest
+            // of the interval and let the batch fill.
+            let wait = lock.withLock { state.lastFlush + settings.minFlushInterval - NIODeadline.now() }
+            if wait > .zero {
+                channel.eventLoop.scheduleTask(in: wait) { self.flushNow() }
+            } else {
+                channel.eventLoop.execute { self.flushNow() }
+            }
         }
         return result
     }
@@ -136,6 +152,7 @@ final class TxPipeline: @unchecked Sendable {
         var paceLater = false
         let batches: CircularBuffer<ByteBuffer> = lock.withLock {
             state.flushScheduled = false
+            state.lastFlush = NIODeadline.now()
             if state.batch.writerIndex > emptyBatchLength { sealBatch() }
             guard let budget = settings.pacingBytesPerMillisecond else {
                 let out = state.ready

@@ -69,9 +69,10 @@ extension SeededRandom {
 
     mutating func keepAlive() -> KeepAlive { KeepAlive(unknownExtensions: unknownExtensions(avoiding: [])) }
 
-    /// What a frame carries. Pushes only for now.
+    /// Frames carry every kind of network message, back to back with no length:
+    /// mixing kinds checks that each decoder stops exactly where the next begins.
     mutating func frameMessages() -> [NetworkMessage] {
-        (0..<int(0...4)).map { _ in .push(push()) }
+        (0..<int(0...4)).map { _ in networkMessage() }
     }
 
     mutating func frameHeader() -> FrameHeader {
