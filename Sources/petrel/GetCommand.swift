@@ -80,10 +80,13 @@ struct QueryableCommand: AsyncParsableCommand {
 }
 
 struct InfoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show this session's ZID and the routers it reaches.")
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show this session's ZID, the router it reaches, and every Petrel agent in reach.",
+        discussion: "Agents are found through their admin space (@/<zid>/petrel/status); each is printed as one JSON line.")
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "Seconds to wait for a router.") var timeout: Double = 10
+    @Option(help: "Seconds to wait for a router, and for agents to answer.") var timeout: Double = 10
 
     func run() async throws {
         try await runTool {
@@ -95,6 +98,13 @@ struct InfoCommand: AsyncParsableCommand {
                 emit("peers: \(p.remoteWhatAmI == .peer ? "\(p.remoteZID) (\(t.endpoint))" : "")")
                 emit("link: batch \(p.batchSize) bytes, qos \(p.qos), lease \(p.remoteLeaseMilliseconds) ms")
             }
+            var agents: [String] = []
+            for await reply in try await session.get("@/*/petrel/status", target: .all, consolidation: .none,
+                                                      timeout: .milliseconds(Int64(min(timeout, 2) * 1000))) {
+                if let s = reply.sample, let text = SampleFormatting.text(s.payload) { agents.append(text) }
+            }
+            emit("agents: \(agents.count)")
+            for a in agents { emit(a) }
             await session.close()
         }
     }

@@ -65,6 +65,12 @@ extension InteropTests {
             #expect(links.first?["state"] as? String == "up")
             #expect(links.first?["peer"] as? String == router.zid)
             #expect((json["version"] as? [String: Any])?["zenohProtocol"] as? Int == 9)
+
+            // `petrel info` shows the same for the running agent.
+            let info = try await PetrelTool.run(["info", "-e", router.tcp, "--timeout", "3"])
+            #expect(info.status == 0)
+            #expect(info.out.contains("agents: 1"), "\(info.out)")
+            #expect(info.out.contains { $0.contains("\"zid\":\"\(zid)\"") })
             await session.close()
         }
 
