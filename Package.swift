@@ -45,11 +45,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: the seeded random generator.
+        .target(name: "PetrelTestSupport", path: "Tests/PetrelTestSupport"),
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
-        .testTarget(name: "PetrelKeyExprTests", dependencies: ["PetrelKeyExpr"]),
+        .testTarget(name: "PetrelKeyExprTests", dependencies: ["PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(
             name: "PetrelWireTests",
-            dependencies: ["PetrelWire", "PetrelTime"],
+            dependencies: ["PetrelWire", "PetrelTime", "PetrelTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),

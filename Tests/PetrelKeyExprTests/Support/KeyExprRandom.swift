@@ -1,26 +1,15 @@
 import Foundation
 import PetrelKeyExpr
+import PetrelTestSupport
 
-/// A small deterministic generator (SplitMix64) so every random test can print
-/// its seed and be replayed exactly with `PETREL_SEED=<seed>`.
-struct KeyExprRandom: RandomNumberGenerator {
-    private(set) var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The key-expression tests' random source: the shared SplitMix64 with
+/// generators of key expression strings.
+typealias KeyExprRandom = SplitMix64
 
+extension SplitMix64 {
     /// `PETREL_SEED` if set (to replay a failure), else a fixed default.
-    static var testSeed: UInt64 {
-        if let s = ProcessInfo.processInfo.environment["PETREL_SEED"], let v = UInt64(s) { return v }
-        return 0x5EED_4E71_7E5E
-    }
+    static var testSeed: UInt64 { testSeed(default: 0x5EED_4E71_7E5E) }
 
-    mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &self) }
     mutating func chance(_ oneIn: Int) -> Bool { int(1...oneIn) == 1 }
     mutating func pick<T>(_ a: [T]) -> T { a[int(0...a.count - 1)] }
 

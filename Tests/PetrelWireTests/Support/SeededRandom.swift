@@ -1,28 +1,17 @@
+import PetrelTestSupport
 import PetrelTime
 import PetrelWire
 
-/// A small deterministic generator (SplitMix64) so every random test can print
-/// its seed and be replayed exactly.
-struct SeededRandom: RandomNumberGenerator {
-    private(set) var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The wire tests' random source: the shared SplitMix64, with generators for
+/// every message part added below and in RandomMessages+*.swift.
+typealias SeededRandom = SplitMix64
 
+extension SplitMix64 {
     /// The seed for this run: `PETREL_SEED` if set (to replay a failure), else a fixed default.
-    static var testSeed: UInt64 {
-        if let s = getenvString("PETREL_SEED"), let v = UInt64(s) { return v }
-        return 0x5EED_0F_9E78E1
-    }
+    static var testSeed: UInt64 { testSeed(default: 0x5EED_0F_9E78E1) }
 
     mutating func bool() -> Bool { next() & 1 == 1 }
     mutating func chance(_ oneIn: UInt64) -> Bool { next() % oneIn == 0 }
-    mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &self) }
 
     /// A zint value biased towards the interesting sizes (1, 2, 4, 9 bytes).
     mutating func zint<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = UInt64.self) -> T {
