@@ -23,6 +23,7 @@ public final class Session: Sendable {
     let streamFinishers = StreamFinishers()
     /// Lets a put skip the lock when no local subscriber could want it.
     let localSubscriberCount = Atomic<Int>(0)
+    private let linkObservers = Mutex<[@Sendable (Bool) -> Void]>([])
     private let link = Mutex<LinkState>(LinkState())
     private let delegate: SessionTransportDelegate
 
@@ -175,7 +176,18 @@ public final class Session: Sendable {
         if connectionCount > 1 { counters.add(.reconnects, 1) }
         redeclareAll(on: t)
         for w in waiters { w.resume() }
+        notifyLinkObservers(up: true)
         return true
+    }
+
+    /// Calls `handler(true)` each time a link to a router comes up and
+    /// `handler(false)` each time it goes down (on the link's thread; keep it short).
+    public func onLinkChange(_ handler: @escaping @Sendable (Bool) -> Void) {
+        linkObservers.withLock { $0.append(handler) }
+    }
+
+    private func notifyLinkObservers(up: Bool) {
+        for h in linkObservers.withLock({ $0 }) { h(up) }
     }
 
     func transportClosed(_ t: UnicastTransport, error: TransportError?) {
@@ -186,6 +198,7 @@ public final class Session: Sendable {
         // Queries in flight on that link cannot get their finals any more.
         failAllPendingQueries()
         forgetRemoteState()
+        notifyLinkObservers(up: false)
     }
 
     // MARK: Sending

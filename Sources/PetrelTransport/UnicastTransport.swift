@@ -53,6 +53,17 @@ public final class UnicastTransport: @unchecked Sendable {
         }
     }
 
+    /// Waits until everything queued so far has been handed to the socket, or
+    /// `timeout` passes, or the link closes. Returns whether it was flushed.
+    public func waitUntilFlushed(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while tx.pendingBytes > 0 {
+            if !isOpen || ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return isOpen
+    }
+
     /// Sends Close (reason generic) and closes the link.
     public func close(reason: UInt8 = Close.generic) async {
         guard markClosed() else { return }
