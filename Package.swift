@@ -45,6 +45,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
+        .target(name: "PetrelStorage", dependencies: ["PetrelTime"]),
+        // Appends as fast as it can and reports what is durable; the power-cut test SIGKILLs it.
+        .executableTarget(name: "log-crash-writer", dependencies: ["PetrelStorage", "PetrelTime"], path: "Tests/LogCrashWriter"),
+        .testTarget(name: "PetrelStorageTests", dependencies: ["PetrelStorage", "PetrelTime", "log-crash-writer"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "PetrelTestSupport", path: "Tests/PetrelTestSupport"),
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
@@ -70,6 +75,8 @@ let package = Package(
             dependencies: ["PetrelWire", "PetrelKeyExpr", "CAllocCounter"],
             path: "Benchmarks/PetrelBench"
         ),
+        // Offline log appends/s per fsync policy, replay rate (scripts/bench).
+        .executableTarget(name: "log-bench", dependencies: ["PetrelStorage", "PetrelTime"], path: "Benchmarks/LogBench"),
         // Session throughput and latency through a real router (scripts/bench).
         .executableTarget(
             name: "petrel-perf",
