@@ -50,6 +50,9 @@ let package = Package(
         // Appends as fast as it can and reports what is durable; the power-cut test SIGKILLs it.
         .executableTarget(name: "log-crash-writer", dependencies: ["PetrelStorage", "PetrelTime"], path: "Tests/LogCrashWriter"),
         .testTarget(name: "PetrelStorageTests", dependencies: ["PetrelStorage", "PetrelTime", "log-crash-writer"]),
+        // The hot-era store (key/value and time series, bounded by age, count and bytes) and Zenoh's _time ranges.
+        .target(name: "PetrelHotStore", dependencies: ["PetrelTime", "PetrelKeyExpr", "PetrelStorage"]),
+        .testTarget(name: "PetrelHotStoreTests", dependencies: ["PetrelHotStore", "PetrelTime", "PetrelKeyExpr"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "PetrelTestSupport", path: "Tests/PetrelTestSupport"),
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
@@ -77,6 +80,10 @@ let package = Package(
         ),
         // Offline log appends/s per fsync policy, replay rate (scripts/bench).
         .executableTarget(name: "log-bench", dependencies: ["PetrelStorage", "PetrelTime"], path: "Benchmarks/LogBench"),
+        // Hot store get latency and memory per entry (scripts/bench).
+        .target(name: "CHeapStats", path: "Benchmarks/CHeapStats"),
+        .executableTarget(name: "store-bench", dependencies: ["PetrelHotStore", "PetrelTime", "PetrelKeyExpr", "CHeapStats"],
+                          path: "Benchmarks/StoreBench"),
         // Session throughput and latency through a real router (scripts/bench).
         .executableTarget(
             name: "petrel-perf",

@@ -1,0 +1,11 @@
+#include <stdlib.h> // defines __GLIBC__ on glibc systems
+#include "CHeapStats.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+size_t petrel_heap_bytes_in_use(void) {
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+#else
+size_t petrel_heap_bytes_in_use(void) { return 0; }
+#endif
