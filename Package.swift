@@ -40,10 +40,9 @@ let package = Package(
             "PetrelSession", "PetrelTransport", "PetrelTime", "PetrelKeyExpr", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "petrel", dependencies: [
-            "PetrelSession", "PetrelAgent",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        // No swift-argument-parser here: it imports FoundationEssentials, 8 MB of
+        // the binary (Sources/petrel/CommandLineSyntax.swift says more).
+        .executableTarget(name: "petrel", dependencies: ["PetrelSession", "PetrelAgent"]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
         .target(name: "PetrelStorage", dependencies: ["PetrelTime"]),

@@ -1,4 +1,3 @@
-import Foundation
 import PetrelSession
 import PetrelTransport
 import PetrelWire
@@ -15,22 +14,21 @@ struct AdminSpace: Sendable {
     /// The admin keys and what each holds.
     func entries() -> [(key: String, json: String)] {
         let status = provider()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ v: T) -> String { (try? encoder.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "null" }
         let base = "@/\(zid)/petrel"
         return [
-            ("\(base)/status", json(status)),
-            ("\(base)/links", json(status.links)),
-            ("\(base)/counters", json(status.counters)),
-            ("\(base)/version", json(status.version)),
+            ("\(base)/status", JSONWriter.write(status)),
+            ("\(base)/links", JSONWriter.write(status.links)),
+            ("\(base)/counters", JSONWriter.write(status.counters)),
+            ("\(base)/version", JSONWriter.write(status.version)),
         ]
     }
 }
 
-/// What the admin space and `petrel info` report.
-struct AgentStatus: Codable, Sendable {
-    struct Link: Codable, Sendable {
+/// What the admin space and `petrel info` report. Written as JSON objects
+/// whose keys are the property names, sorted (see the `JSONWritable`
+/// conformances below); nil optionals are left out.
+struct AgentStatus: Sendable {
+    struct Link: Sendable {
         var endpoint: String
         var role: String
         var state: String
@@ -39,7 +37,7 @@ struct AgentStatus: Codable, Sendable {
         var leaseMs: UInt64?
     }
 
-    struct Counters: Codable, Sendable {
+    struct Counters: Sendable {
         var samplesIn: UInt64
         var samplesOut: UInt64
         var queriesIn: UInt64
@@ -50,7 +48,7 @@ struct AgentStatus: Codable, Sendable {
         var framingErrors: UInt64
     }
 
-    struct Version: Codable, Sendable {
+    struct Version: Sendable {
         var petrel: String
         var zenohProtocol: Int
         var swift: String
@@ -64,6 +62,59 @@ struct AgentStatus: Codable, Sendable {
     var buffer: [String: UInt64]
     var storages: [String: UInt64]
     var version: Version
+}
+
+extension AgentStatus: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("buffer", buffer)
+            o.field("counters", counters)
+            o.field("links", links)
+            o.field("mode", mode)
+            o.field("storages", storages)
+            o.field("uptimeSeconds", uptimeSeconds)
+            o.field("version", version)
+            o.field("zid", zid)
+        }
+    }
+}
+
+extension AgentStatus.Link: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.fieldIfPresent("batchSize", batchSize)
+            o.field("endpoint", endpoint)
+            o.fieldIfPresent("leaseMs", leaseMs)
+            o.fieldIfPresent("peer", peer)
+            o.field("role", role)
+            o.field("state", state)
+        }
+    }
+}
+
+extension AgentStatus.Counters: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("drops", drops)
+            o.field("framingErrors", framingErrors)
+            o.field("queriesIn", queriesIn)
+            o.field("queriesOut", queriesOut)
+            o.field("reconnects", reconnects)
+            o.field("repliesIn", repliesIn)
+            o.field("samplesIn", samplesIn)
+            o.field("samplesOut", samplesOut)
+        }
+    }
+}
+
+extension AgentStatus.Version: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("petrel", petrel)
+            o.field("swift", swift)
+            o.field("zenohProtocol", zenohProtocol)
+        }
+    }
 }
 
 enum PetrelVersion {

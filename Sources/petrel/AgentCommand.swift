@@ -1,4 +1,3 @@
-import ArgumentParser
 import Dispatch
 import Logging
 import PetrelAgent
@@ -7,30 +6,36 @@ import PetrelAgent
 import Glibc
 #endif
 
-struct AgentCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "agent",
+struct AgentCommand: ToolCommand {
+    static let spec = CommandSpec(
+        name: "agent",
         abstract: "Run the Petrel agent: a Zenoh client with admin space, bridges and storage.",
         discussion: """
             Without -c, runs on the embedded default: client mode, connects to tcp/127.0.0.1:7447 \
             (retrying with back-off while no router answers), admin space on @/<zid>/petrel/**.
             SIGTERM/SIGINT close the session and exit 0; SIGHUP reloads the configuration file.
-            """)
+            """,
+        members: [
+            .option(.option("config", short: "c", help: "Configuration file (JSON5).")),
+            .option(.option("check-config", help: "Validate a configuration file and exit (0 when valid).")),
+            .option(.option("connect", short: "e", help: "Router endpoint (repeatable; replaces the file's connect.endpoints).", repeatable: true)),
+            .option(.option("listen", short: "l", help: "Endpoint to listen on (repeatable; replaces the file's listen.endpoints).", repeatable: true)),
+            .option(.option("mode", short: "m", help: "Session mode (client).")),
+        ])
 
-    @Option(name: [.customShort("c"), .customLong("config")], help: "Configuration file (JSON5).")
     var config: String?
-
-    @Option(name: .customLong("check-config"), help: "Validate a configuration file and exit (0 when valid).")
     var checkConfig: String?
-
-    @Option(name: [.customShort("e"), .customLong("connect")], help: "Router endpoint (repeatable; replaces the file's connect.endpoints).")
-    var connect: [String] = []
-
-    @Option(name: [.customShort("l"), .customLong("listen")], help: "Endpoint to listen on (repeatable; replaces the file's listen.endpoints).")
-    var listen: [String] = []
-
-    @Option(name: [.customShort("m"), .customLong("mode")], help: "Session mode (client).")
+    var connect: [String]
+    var listen: [String]
     var mode: String?
+
+    init(_ p: ParsedArguments) {
+        config = p.string("config")
+        checkConfig = p.string("check-config")
+        connect = p.strings("connect")
+        listen = p.strings("listen")
+        mode = p.string("mode")
+    }
 
     func run() async throws {
         if let path = checkConfig {

@@ -1,36 +1,42 @@
-import ArgumentParser
 import Logging
 import PetrelSession
 import PetrelTransport
 import PetrelWire
 
 /// Connection flags every tool takes, in Zenoh's style.
-struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.customShort("e"), .customLong("connect")], help: "Endpoint of a router to connect to, e.g. tcp/127.0.0.1:7447 (repeatable).")
-    var connect: [String] = []
+struct ConnectionOptions: Sendable {
+    static let members: [CommandSpec.Member] = [
+        .option(.option("connect", short: "e", help: "Endpoint of a router to connect to, e.g. tcp/127.0.0.1:7447 (repeatable).", repeatable: true)),
+        .option(.option("listen", short: "l", help: "Endpoint to listen on (repeatable; agent gateway role).", repeatable: true)),
+        .option(.option("mode", short: "m", help: "Session mode: client (peer is not supported yet).", default: "client")),
+        .option(.option("config", short: "c", help: "Configuration file (JSON5).")),
+        .option(.flag("verbose", help: "Log link events to stderr.")),
+    ]
 
-    @Option(name: [.customShort("l"), .customLong("listen")], help: "Endpoint to listen on (repeatable; agent gateway role).")
-    var listen: [String] = []
-
-    @Option(name: [.customShort("m"), .customLong("mode")], help: "Session mode: client (peer is not supported yet).")
-    var mode: String = "client"
-
-    @Option(name: [.customShort("c"), .customLong("config")], help: "Configuration file (JSON5).")
+    var connect: [String]
+    var listen: [String]
+    var mode: String
     var config: String?
+    var verbose: Bool
 
-    @Flag(name: .customLong("verbose"), help: "Log link events to stderr.")
-    var verbose = false
+    init(_ p: ParsedArguments) {
+        connect = p.strings("connect")
+        listen = p.strings("listen")
+        mode = p.string("mode") ?? "client"
+        config = p.string("config")
+        verbose = p.flag("verbose")
+    }
 
     static let defaultEndpoint = "tcp/127.0.0.1:7447"
 
     func sessionConfig() throws -> SessionConfig {
         guard mode == "client" else {
-            throw ValidationError("mode '\(mode)' is not supported: Petrel tools run as Zenoh clients (use -m client)")
+            throw UsageError("mode '\(mode)' is not supported: Petrel tools run as Zenoh clients (use -m client)")
         }
         let texts = connect.isEmpty ? [Self.defaultEndpoint] : connect
         var endpoints: [Endpoint] = []
         for t in texts {
-            do { endpoints.append(try Endpoint(t)) } catch { throw ValidationError("--connect: \(error)") }
+            do { endpoints.append(try Endpoint(t)) } catch { throw UsageError("--connect: \(error)") }
         }
         return SessionConfig(connect: endpoints)
     }

@@ -1,33 +1,50 @@
-import ArgumentParser
 import PetrelSession
 import PetrelWire
 
-struct GetCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "Query a selector and print the replies, one line each.")
+struct GetCommand: ToolCommand {
+    static let spec = CommandSpec(name: "get", abstract: "Query a selector and print the replies, one line each.",
+                                  members: ConnectionOptions.members + [
+        .argument(.init(name: "selector", help: "Selector: key expression with optional ?parameters.")),
+        .option(.option("target", help: "Query target: best-matching, all, all-complete.", default: "best-matching")),
+        .option(.option("consolidation", help: "Consolidation: auto, none, monotonic, latest.", default: "auto")),
+        .option(.option("timeout", help: "Seconds to wait for replies (and for a router).", default: "10.0")),
+        .option(.option("payload", help: "Query payload (UTF-8 text).")),
+        .option(.flag("json", help: "One JSON object per line.")),
+    ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Selector: key expression with optional ?parameters.") var selector: String
-    @Option(help: "Query target: best-matching, all, all-complete.") var target: String = "best-matching"
-    @Option(help: "Consolidation: auto, none, monotonic, latest.") var consolidation: String = "auto"
-    @Option(help: "Seconds to wait for replies (and for a router).") var timeout: Double = 10
-    @Option(help: "Query payload (UTF-8 text).") var payload: String?
-    @Flag(help: "One JSON object per line.") var json = false
+    var connection: ConnectionOptions
+    var selector: String
+    var target: QueryTarget
+    var consolidation: ConsolidationMode
+    var timeout: Double
+    var payload: String?
+    var json: Bool
 
-    func validate() throws {
-        guard Self.targets[target] != nil else { throw ValidationError("--target must be one of best-matching, all, all-complete") }
-        guard Self.modes[consolidation] != nil else { throw ValidationError("--consolidation must be one of auto, none, monotonic, latest") }
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        selector = p.argument("selector")
+        guard let target = Self.targets[p.string("target") ?? "best-matching"] else {
+            throw .usage("--target must be one of best-matching, all, all-complete", command: Self.spec)
+        }
+        guard let consolidation = Self.modes[p.string("consolidation") ?? "auto"] else {
+            throw .usage("--consolidation must be one of auto, none, monotonic, latest", command: Self.spec)
+        }
+        self.target = target
+        self.consolidation = consolidation
+        timeout = try p.double("timeout") ?? 10
+        payload = p.string("payload")
+        json = p.flag("json")
     }
 
     static let targets: [String: QueryTarget] = ["best-matching": .bestMatching, "all": .all, "all-complete": .allComplete]
     static let modes: [String: ConsolidationMode] = ["auto": .auto, "none": .none, "monotonic": .monotonic, "latest": .latest]
 
     func run() async throws {
-        PetrelCommand.lineBufferedStdout()
         try await runTool {
             let session = try await connection.openSession(timeout: timeout)
             let replies: AsyncStream<PetrelSession.Reply>
             do {
-                replies = try await session.get(selector, target: Self.targets[target]!, consolidation: Self.modes[consolidation]!,
+                replies = try await session.get(selector, target: target, consolidation: consolidation,
                                                 timeout: .milliseconds(Int64(timeout * 1000)), payload: payload.map { Array($0.utf8) })
             } catch let e as SessionError {
                 throw ToolError(e.description)
@@ -45,16 +62,27 @@ struct GetCommand: AsyncParsableCommand {
     }
 }
 
-struct QueryableCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "queryable", abstract: "Answer every query on a key expression with a value.")
+struct QueryableCommand: ToolCommand {
+    static let spec = CommandSpec(name: "queryable", abstract: "Answer every query on a key expression with a value.",
+                                  members: ConnectionOptions.members + [
+        .argument(.init(name: "key-expr", help: "Key expression to answer for.")),
+        .argument(.init(name: "value", help: "Value to answer with.")),
+        .option(.option("timeout", help: "Exit after this many seconds.")),
+    ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Key expression to answer for.") var keyExpr: String
-    @Argument(help: "Value to answer with.") var value: String
-    @Option(help: "Exit after this many seconds.") var timeout: Double?
+    var connection: ConnectionOptions
+    var keyExpr: String
+    var value: String
+    var timeout: Double?
+
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        keyExpr = p.argument("key-expr")
+        value = p.argument("value")
+        timeout = try p.double("timeout")
+    }
 
     func run() async throws {
-        PetrelCommand.lineBufferedStdout()
         try await runTool {
             let session = try await connection.openSession(timeout: timeout ?? 10)
             let value = self.value
@@ -79,14 +107,22 @@ struct QueryableCommand: AsyncParsableCommand {
     }
 }
 
-struct InfoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "info",
+struct InfoCommand: ToolCommand {
+    static let spec = CommandSpec(
+        name: "info",
         abstract: "Show this session's ZID, the router it reaches, and every Petrel agent in reach.",
-        discussion: "Agents are found through their admin space (@/<zid>/petrel/status); each is printed as one JSON line.")
+        discussion: "Agents are found through their admin space (@/<zid>/petrel/status); each is printed as one JSON line.",
+        members: ConnectionOptions.members + [
+            .option(.option("timeout", help: "Seconds to wait for a router, and for agents to answer.", default: "10.0")),
+        ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Option(help: "Seconds to wait for a router, and for agents to answer.") var timeout: Double = 10
+    var connection: ConnectionOptions
+    var timeout: Double
+
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        timeout = try p.double("timeout") ?? 10
+    }
 
     func run() async throws {
         try await runTool {

@@ -1,16 +1,30 @@
-import ArgumentParser
 import PetrelSession
 import PetrelWire
 
-struct PutCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "put", abstract: "Put a value on a key.")
+struct PutCommand: ToolCommand {
+    static let spec = CommandSpec(name: "put", abstract: "Put a value on a key.", members: ConnectionOptions.members + [
+        .argument(.init(name: "key", help: "Key to put on.")),
+        .argument(.init(name: "value", help: "Value (UTF-8 text).")),
+        .option(.option("encoding", help: "Encoding, e.g. text/plain or application/json.")),
+        .option(.option("attachment", help: "Attachment (UTF-8 text).")),
+        .option(.option("timeout", help: "Seconds to wait for a router.", default: "10.0")),
+    ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Key to put on.") var key: String
-    @Argument(help: "Value (UTF-8 text).") var value: String
-    @Option(help: "Encoding, e.g. text/plain or application/json.") var encoding: String?
-    @Option(help: "Attachment (UTF-8 text).") var attachment: String?
-    @Option(help: "Seconds to wait for a router.") var timeout: Double = 10
+    var connection: ConnectionOptions
+    var key: String
+    var value: String
+    var encoding: String?
+    var attachment: String?
+    var timeout: Double
+
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        key = p.argument("key")
+        value = p.argument("value")
+        encoding = p.string("encoding")
+        attachment = p.string("attachment")
+        timeout = try p.double("timeout") ?? 10
+    }
 
     func run() async throws {
         try await runTool {
@@ -29,12 +43,21 @@ struct PutCommand: AsyncParsableCommand {
     }
 }
 
-struct DeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a key.")
+struct DeleteCommand: ToolCommand {
+    static let spec = CommandSpec(name: "delete", abstract: "Delete a key.", members: ConnectionOptions.members + [
+        .argument(.init(name: "key", help: "Key to delete.")),
+        .option(.option("timeout", help: "Seconds to wait for a router.", default: "10.0")),
+    ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Key to delete.") var key: String
-    @Option(help: "Seconds to wait for a router.") var timeout: Double = 10
+    var connection: ConnectionOptions
+    var key: String
+    var timeout: Double
+
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        key = p.argument("key")
+        timeout = try p.double("timeout") ?? 10
+    }
 
     func run() async throws {
         try await runTool {

@@ -1,15 +1,28 @@
-import ArgumentParser
 import PetrelSession
 import Synchronization
 
-struct SubCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sub", abstract: "Print samples on a key expression, one line each.")
+struct SubCommand: ToolCommand {
+    static let spec = CommandSpec(name: "sub", abstract: "Print samples on a key expression, one line each.",
+                                  members: ConnectionOptions.members + [
+        .argument(.init(name: "key-expr", help: "Key expression, wildcards allowed.")),
+        .option(.option("count", help: "Exit after this many samples.")),
+        .option(.option("timeout", help: "Exit after this many seconds (also the time allowed to reach a router).")),
+        .option(.flag("json", help: "One JSON object per line.")),
+    ])
 
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Key expression, wildcards allowed.") var keyExpr: String
-    @Option(help: "Exit after this many samples.") var count: Int?
-    @Option(help: "Exit after this many seconds (also the time allowed to reach a router).") var timeout: Double?
-    @Flag(help: "One JSON object per line.") var json = false
+    var connection: ConnectionOptions
+    var keyExpr: String
+    var count: Int?
+    var timeout: Double?
+    var json: Bool
+
+    init(_ p: ParsedArguments) throws(CommandLineExit) {
+        connection = ConnectionOptions(p)
+        keyExpr = p.argument("key-expr")
+        count = try p.int("count")
+        timeout = try p.double("timeout")
+        json = p.flag("json")
+    }
 
     func run() async throws {
         try await runTool {

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import PetrelKeyExpr
 import PetrelTime
@@ -122,7 +121,7 @@ extension AgentConfig {
     private mutating func readHeartbeat(_ h: ConfigObject, _ v: ConfigValidator) {
         heartbeat.key = h.read("key") { value, path -> String? in
             guard let s = v.string(value, path) else { return nil }
-            let probe = s.replacingOccurrences(of: "{hostname}", with: "host")
+            let probe = s.replacingHostname(with: "host")
             do {
                 guard !(try KeyExpr(probe)).isWild else {
                     v.report(path, "'\(s)' must not contain wildcards (*, **, $*): the heartbeat is published under it", at: value.offset)

@@ -1,4 +1,3 @@
-import Foundation
 import PetrelTransport
 
 extension AgentConfig {
@@ -24,9 +23,9 @@ extension AgentConfig {
         if let tls = mqtt?.tls {
             for (key, file) in [("ca_file", tls.caFile), ("cert_file", tls.certFile), ("key_file", tls.keyFile)] {
                 guard let file else { continue }
-                if !FileManager.default.fileExists(atPath: file) {
+                if !FileSystem.exists(file) {
                     report("mqtt.tls.\(key)", "'\(file)' does not exist")
-                } else if !FileManager.default.isReadableFile(atPath: file) {
+                } else if !FileSystem.isReadable(file) {
                     report("mqtt.tls.\(key)", "'\(file)' cannot be read by this user")
                 }
             }
@@ -40,14 +39,13 @@ extension AgentConfig {
 
     /// Why `path` cannot serve as a serial port for this user, or nil.
     static func serialDeviceProblem(_ path: String) -> String? {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: path) else {
+        guard let kind = FileSystem.kind(path) else {
             return "'\(path)' does not exist (is the device plugged in? ls /dev/serial/by-id/ lists USB serial devices)"
         }
-        if let type = (try? fm.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeCharacterSpecial {
+        if kind != .characterDevice {
             return "'\(path)' is not a serial device (not a character device)"
         }
-        guard fm.isReadableFile(atPath: path), fm.isWritableFile(atPath: path) else {
+        guard FileSystem.isReadable(path), FileSystem.isWritable(path) else {
             return "'\(path)' exists but this user cannot open it for reading and writing (add the user to the device's group, usually 'dialout')"
         }
         return nil
@@ -55,18 +53,16 @@ extension AgentConfig {
 
     /// Why `dir` cannot be used (or created) as a data directory, or nil.
     static func directoryProblem(_ dir: String) -> String? {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { return "'\(dir)' exists but is not a directory" }
-            return fm.isWritableFile(atPath: dir) ? nil : "'\(dir)' is not writable by this user"
+        if let kind = FileSystem.kind(dir) {
+            guard kind == .directory else { return "'\(dir)' exists but is not a directory" }
+            return FileSystem.isWritable(dir) ? nil : "'\(dir)' is not writable by this user"
         }
         // Not there yet: the agent creates it, so the nearest existing parent must be writable.
-        var parent = (dir as NSString).deletingLastPathComponent
-        while !parent.isEmpty, parent != "/", !fm.fileExists(atPath: parent) {
-            parent = (parent as NSString).deletingLastPathComponent
+        var parent = FileSystem.deletingLastPathComponent(dir)
+        while !parent.isEmpty, parent != "/", !FileSystem.exists(parent) {
+            parent = FileSystem.deletingLastPathComponent(parent)
         }
         if parent.isEmpty { parent = "/" }
-        return fm.isWritableFile(atPath: parent) ? nil : "'\(dir)' does not exist and cannot be created ('\(parent)' is not writable by this user)"
+        return FileSystem.isWritable(parent) ? nil : "'\(dir)' does not exist and cannot be created ('\(parent)' is not writable by this user)"
     }
 }

@@ -1,7 +1,14 @@
-import Foundation
 import Logging
 import PetrelTime
 import PetrelTransport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The agent's configuration: the JSON5 file (`petrel agent -c FILE`), with
 /// Zenoh's key names wherever Zenoh has the setting (`mode`, `id`,
@@ -146,11 +153,19 @@ public struct AgentConfig: Sendable, Equatable {
     }
 
     private static func readFile(_ path: String) throws(ConfigError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let why = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path)
+        } catch {
+            let why = switch error.errno {
+            case ENOENT: "does not exist"
+            case EACCES: "cannot be read (permissions?)"
+            case EISDIR: "is a directory"
+            default: "cannot be read (\(error))"
+            }
             throw ConfigError(path: "", message: "the configuration file \(why)", file: path)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(path: "", message: "the configuration file is not UTF-8 text", file: path)
         }
         return text

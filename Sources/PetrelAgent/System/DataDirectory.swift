@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where the agent keeps its state (offline buffer, storages) when the
 /// configuration does not say (`buffer.dir`).
@@ -15,7 +21,7 @@ public enum DataDirectory {
     /// - Parameters:
     ///   - environment: the process environment (a parameter for tests).
     ///   - isRoot: whether the process runs as root (effective UID 0).
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func defaultPath(environment: [String: String] = ProcessEnvironment.current(),
                                    isRoot: Bool = geteuid() == 0) -> String {
         if let dir = environment["PETREL_DATA_DIR"], !dir.isEmpty { return dir }
         // systemd may list several directories separated by ':'; ours is the first.
@@ -24,8 +30,7 @@ public enum DataDirectory {
         }
         if isRoot && systemPathUsable() { return systemPath }
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/petrel" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.local/share/petrel"
+        return FileSystem.homeDirectory(environment: environment) + "/.local/share/petrel"
     }
 
     /// Creates `path` (and its parents) if needed, readable by its owner and
@@ -36,18 +41,16 @@ public enum DataDirectory {
     ///   (a file is in the way, permission denied...).
     @discardableResult
     public static func prepare(_ path: String) throws(DataDirectoryError) -> String {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw DataDirectoryError(path: path, reason: "a file is in the way (not a directory)") }
+        if let kind = FileSystem.kind(path) {
+            guard kind == .directory else { throw DataDirectoryError(path: path, reason: "a file is in the way (not a directory)") }
         } else {
             do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+                try FileSystem.createDirectories(path, mode: 0o750)
             } catch {
-                throw DataDirectoryError(path: path, reason: "cannot be created: \(reason(error))")
+                throw DataDirectoryError(path: path, reason: "cannot be created: \(error)")
             }
         }
-        guard fm.isWritableFile(atPath: path) else {
+        guard FileSystem.isWritable(path) else {
             throw DataDirectoryError(path: path, reason: "is not writable by this user")
         }
         return path
@@ -60,17 +63,8 @@ public enum DataDirectory {
 
     /// /var/lib/petrel exists and is writable, or /var/lib is (so it can be made).
     private static func systemPathUsable() -> Bool {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: systemPath) { return fm.isWritableFile(atPath: systemPath) }
-        return fm.isWritableFile(atPath: "/var/lib")
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
+        if FileSystem.exists(systemPath) { return FileSystem.isWritable(systemPath) }
+        return FileSystem.isWritable("/var/lib")
     }
 }
 

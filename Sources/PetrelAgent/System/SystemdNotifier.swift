@@ -1,4 +1,3 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,7 +22,7 @@ public struct SystemdNotifier: Sendable {
     public let watchdogInterval: Duration?
 
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, pid: Int32 = getpid()) {
+    public init(environment: [String: String] = ProcessEnvironment.current(), pid: Int32 = getpid()) {
         let path = environment["NOTIFY_SOCKET"]
         socketPath = (path?.isEmpty ?? true) ? nil : path
         // A watchdog meant for another process (WATCHDOG_PID set, not us) is not ours.
