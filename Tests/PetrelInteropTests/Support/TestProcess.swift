@@ -25,8 +25,14 @@ final class TestProcess: Sendable {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         process = p
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.take(h.availableData, stderr: false) }
-        err.fileHandleForReading.readabilityHandler = { [weak self] h in self?.take(h.availableData, stderr: true) }
+        out.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let data = h.availableData
+            if data.isEmpty { h.readabilityHandler = nil; self?.closed(stderr: false) } else { self?.take(data, stderr: false) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let data = h.availableData
+            if data.isEmpty { h.readabilityHandler = nil; self?.closed(stderr: true) } else { self?.take(data, stderr: true) }
+        }
         // Children inherit the spawning thread's signal mask, and the test
         // runner's worker threads block SIGTERM/SIGINT/SIGHUP: a child started
         // from one would never see the signals the tests send it.
@@ -52,6 +58,13 @@ final class TestProcess: Sendable {
     private static func register(_ pid: Int32) {
         _ = installExitHook
         children.withLock { _ = $0.insert(pid) }
+    }
+
+    /// Both pipes reached end of file: every line the child wrote has been read.
+    private let eof = Mutex<(out: Bool, err: Bool)>((false, false))
+
+    private func closed(stderr: Bool) {
+        eof.withLock { if stderr { $0.err = true } else { $0.out = true } }
     }
 
     private func take(_ data: Data, stderr: Bool) {
@@ -108,7 +121,12 @@ final class TestProcess: Sendable {
         while process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try? await Task.sleep(for: .milliseconds(50))
+        // The last lines may still be in the pipes when the child is gone:
+        // wait for end of file on both (grandchildren may hold them open, so bounded).
+        let drained = ContinuousClock.now + .seconds(2)
+        while eof.withLock({ !($0.out && $0.err) }) && ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.isRunning ? nil : process.terminationStatus
     }
 
