@@ -54,6 +54,10 @@ final class TxPipeline: @unchecked Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
         var channelWritable = true
         var pacingScheduled = false
+        /// Bytes ever sealed into batches, and ever handed to the channel:
+        /// a flush barrier compares the two without waiting for an idle link.
+        var sealedTotal: UInt64 = 0
+        var writtenTotal: UInt64 = 0
     }
 
     let settings: Settings
@@ -157,6 +161,7 @@ final class TxPipeline: @unchecked Sendable {
             guard let budget = settings.pacingBytesPerMillisecond else {
                 let out = state.ready
                 state.ready.removeAll(keepingCapacity: true)
+                state.writtenTotal &+= UInt64(state.readyBytes)
                 state.readyBytes = 0
                 return out
             }
@@ -168,6 +173,7 @@ final class TxPipeline: @unchecked Sendable {
                 out.append(state.ready.removeFirst())
             }
             state.readyBytes -= bytes
+            state.writtenTotal &+= UInt64(bytes)
             if !state.ready.isEmpty {
                 state.pacingScheduled = true
                 paceLater = true
@@ -184,6 +190,21 @@ final class TxPipeline: @unchecked Sendable {
         for b in batches { channel.write(b, promise: nil) }
         channel.flush()
         wakeWaitersIfRoom()
+    }
+
+    /// A mark for everything queued so far: seals the open batch (and schedules
+    /// its flush), and returns the byte count `hasWritten(through:)` compares with.
+    func flushMark() -> UInt64 {
+        let mark = lock.withLock { () -> UInt64 in
+            sealBatch()
+            return state.sealedTotal
+        }
+        channel.eventLoop.execute { self.flushNow() }
+        return mark
+    }
+
+    func hasWritten(through mark: UInt64) -> Bool {
+        lock.withLock { state.writtenTotal >= mark }
     }
 
     /// Bytes sealed but not yet handed to the channel (paced datagrams, or a
@@ -277,6 +298,7 @@ final class TxPipeline: @unchecked Sendable {
             b.setInteger(UInt16(b.writerIndex - 2), at: 0, endianness: .little)
         }
         state.readyBytes += b.readableBytes
+        state.sealedTotal &+= UInt64(b.readableBytes)
         state.ready.append(b)
         state.openFrame = nil
     }

@@ -57,7 +57,9 @@ public final class UnicastTransport: @unchecked Sendable {
     /// `timeout` passes, or the link closes. Returns whether it was flushed.
     public func waitUntilFlushed(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while tx.pendingBytes > 0 {
+        // Only what was queued before this call: later traffic does not delay it.
+        let mark = tx.flushMark()
+        while !tx.hasWritten(through: mark) {
             if !isOpen || ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(1))
         }
