@@ -35,9 +35,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PetrelSession", dependencies: ["PetrelTransport", "PetrelKeyExpr"]),
+        // The MQTT bridge over libmosquitto (Debian: libmosquitto-dev).
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "PetrelMQTT", dependencies: [
+            "CMosquitto", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The serial sensor bridge over libserialport (Debian: libserialport-dev).
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .target(name: "PetrelSerial", dependencies: [
+            "CSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The agent daemon: configuration file, bridges, storage, systemd integration.
         .target(name: "PetrelAgent", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelTime", "PetrelKeyExpr", "PetrelWire",
+            "PetrelSession", "PetrelTransport", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // No swift-argument-parser here: it imports FoundationEssentials, 8 MB of
@@ -63,10 +75,12 @@ let package = Package(
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
+        .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
+        .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: ["PetrelAgent", "PetrelTransport", "PetrelKeyExpr"]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
-            "PetrelSession", "PetrelTransport",
+            "PetrelSession", "PetrelTransport", "PetrelSerial",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

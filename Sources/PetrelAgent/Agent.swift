@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import PetrelKeyExpr
+import PetrelMQTT
 import PetrelSession
 import PetrelTime
 import PetrelTransport
@@ -28,6 +29,11 @@ public final class Agent: Sendable {
         var tasks: [Task<Void, Never>] = []
         var dataDirectory: String?
         var token: LivelinessToken?
+        var mqtt: MQTTBridge?
+        var serial: SerialBridgeGroup?
+        var uplink: Uplink?
+        var offline: OfflineBuffer?
+        var storages: StorageGroup?
     }
 
     public init(config: AgentConfig, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -41,6 +47,11 @@ public final class Agent: Sendable {
 
     public var config: AgentConfig { state.withLock { $0.config } }
     public var session: Session? { state.withLock { $0.session } }
+    /// The way upstream that survives outages (see `Uplink`).
+    public var uplink: Uplink? { state.withLock { $0.uplink } }
+    /// The MQTT bridge, when the config has an `mqtt` section.
+    public var mqttBridge: MQTTBridge? { state.withLock { $0.mqtt } }
+    var serialBridgeGroup: SerialBridgeGroup? { state.withLock { $0.serial } }
 
     /// Starts everything and returns; `waitUntilStopped()` blocks until `stop()`.
     public func start() async throws {
@@ -57,6 +68,29 @@ public final class Agent: Sendable {
         sessionConfig.transport.zid = zid
         let session = try await Session.open(sessionConfig, waitForRouter: nil, logger: logger)
         state.withLock { $0.session = session }
+
+        // The way upstream: live while a router is connected, the durable
+        // offline log under the data directory while it is not.
+        var offline: OfflineBuffer?
+        if let dir = state.withLock({ $0.dataDirectory }) {
+            do {
+                offline = try OfflineBuffer.open(directory: dir + "/buffer", config: config.buffer)
+                if let pending = offline?.waitingCount, pending > 0 {
+                    logger.info("offline buffer recovered", metadata: ["samples": "\(pending)", "dir": "\(dir)/buffer"])
+                }
+            } catch {
+                logger.error("offline buffer unavailable; samples produced while no router is connected will be dropped",
+                             metadata: ["reason": "\(error)"])
+            }
+        }
+        let uplink = Uplink(session: session, buffer: offline, logger: logger)
+        state.withLock { s in
+            s.uplink = uplink
+            s.offline = offline
+        }
+        let storages = try await StorageGroup.start(config.storages, dataDirectory: state.withLock { $0.dataDirectory },
+                                                    session: session, logger: logger)
+        state.withLock { $0.storages = storages }
         logger.info("agent started", metadata: ["zid": "\(zid)", "connect": "\(config.connect.endpoints.map(\.description))"])
 
         if config.adminSpace {
@@ -68,6 +102,19 @@ public final class Agent: Sendable {
                     query.reply(entry.key, Array(entry.json.utf8), encoding: .applicationJSON)
                 }
             }
+        }
+
+        // The MQTT bridge connects (and reconnects) in the background; a
+        // mapping that cannot be bridged stops the start with its reason.
+        if let mqtt = config.mqtt {
+            let bridge = try MQTTBridge(settings: mqtt.bridgeSettings(zid: zid), session: session, logger: logger)
+            state.withLock { $0.mqtt = bridge }
+            try await bridge.start()
+        }
+
+        // Serial sensors: a port that is not there yet is retried in the background.
+        if let serial = try await SerialBridgeGroup.start(config.serial, session: session, uplink: uplink, logger: logger) {
+            state.withLock { $0.serial = serial }
         }
 
         // Presence and a heartbeat: upstream sees which boards are alive
@@ -124,14 +171,29 @@ public final class Agent: Sendable {
     /// Closes the session with a Close message and stops every task.
     public func stop() async {
         try? notifier.stopping()
-        let (session, tasks) = state.withLock { s in
-            let r = (s.session, s.tasks)
+        let (session, tasks, mqtt, serial) = state.withLock { s in
+            let r = (s.session, s.tasks, s.mqtt, s.serial)
             s.session = nil
             s.tasks = []
+            s.mqtt = nil
+            s.serial = nil
             return r
         }
         for t in tasks { t.cancel() }
+        await mqtt?.stop()
+        await serial?.stop(logger: logger)
+        let (uplink, offline, storages) = state.withLock { s in
+            let r = (s.uplink, s.offline, s.storages)
+            s.uplink = nil
+            s.offline = nil
+            s.storages = nil
+            return r
+        }
+        uplink?.stop()
+        storages?.stop()
         if let session { await session.close() }
+        // Whatever is still waiting stays on disk for the next start.
+        try? offline?.log.close()
         logger.info("agent stopped", metadata: ["zid": "\(zid)"])
         let waiters = stopped.withLock { w -> [CheckedContinuation<Void, Never>] in
             let out = w ?? []
@@ -168,7 +230,19 @@ public final class Agent: Sendable {
 
     /// What the admin space reports.
     func status() -> AgentStatus {
-        let (config, session) = state.withLock { ($0.config, $0.session) }
+        let (config, session, offline, storages, uplink) = state.withLock { ($0.config, $0.session, $0.offline, $0.storages, $0.uplink) }
+        var buffer: [String: UInt64] = [:]
+        if let log = offline?.log.snapshot() {
+            buffer = ["bytes": UInt64(log.bytes), "waiting": UInt64(log.pendingRecords), "appended": log.appended,
+                      "droppedOldest": log.droppedOldest, "droppedNewest": log.droppedNewest, "droppedAge": log.droppedAge,
+                      "maxBytes": UInt64(config.buffer.maxBytes)]
+        }
+        if let u = uplink?.counters {
+            buffer["live"] = u.live
+            buffer["buffered"] = u.buffered
+            buffer["replayed"] = u.replayed
+            buffer["refused"] = u.refused
+        }
         let stats = session?.statistics ?? SessionCounters.Snapshot()
         var links: [AgentStatus.Link] = []
         let transport = session?.currentTransport
@@ -189,7 +263,7 @@ public final class Agent: Sendable {
             counters: .init(samplesIn: stats.samplesIn, samplesOut: stats.samplesOut, queriesIn: stats.queriesIn,
                             queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
                             reconnects: stats.reconnects, framingErrors: 0),
-            buffer: [:], storages: [:],
+            buffer: buffer, storages: storages?.sizes ?? [:],
             version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
     }
 }

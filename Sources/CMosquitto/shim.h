@@ -1,0 +1,3 @@
+// libmosquitto, the Eclipse Mosquitto MQTT client library (Debian: libmosquitto-dev).
+#include <mosquitto.h>
+#include <mqtt_protocol.h>

@@ -1,0 +1,51 @@
+import PetrelSession
+import PetrelStorage
+import PetrelTime
+import PetrelWire
+
+/// The agent's uplink buffer: the durable offline log under the data
+/// directory, seen through the `UplinkBuffer` interface.
+final class OfflineBuffer: UplinkBuffer {
+    let log: OfflineLog
+
+    init(log: OfflineLog) {
+        self.log = log
+    }
+
+    /// Opens (and recovers) the log at `directory` with the `buffer` section's quotas and fsync policy.
+    static func open(directory: String, config: BufferConfig) throws(OfflineLogError) -> OfflineBuffer {
+        let policy: FsyncPolicy = switch config.fsync {
+        case .everyRecord: .everyRecord
+        case .never: .never
+        case .interval(let d): .every(milliseconds: max(1, Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)))
+        }
+        let log = try OfflineLog(directory: directory, policy: policy, maxBytes: config.maxBytes,
+                                 maxAge: config.maxAge, whenFull: config.whenFull == .dropOldest ? .dropOldest : .dropNewest)
+        return OfflineBuffer(log: log)
+    }
+
+    func keep(_ s: UplinkSample) -> Bool {
+        let record = OfflineRecord(sequence: 0, key: s.key, payload: s.payload, encodingID: s.encoding.id,
+                                   encodingSchema: s.encoding.schema, timestamp: s.timestamp, attachment: s.attachment,
+                                   kind: s.kind == .put ? .put : .delete)
+        switch try? log.append(record) {
+        case .appended, .appendedAfterDroppingOldest: return true
+        case .droppedNewest, nil: return false
+        }
+    }
+
+    func nextForReplay(max: Int) -> [(sequence: UInt64, sample: UplinkSample)] {
+        guard let batch = try? log.readBatch(after: log.acknowledgedThrough, max: max) else { return [] }
+        return OfflineRecord.sortedForReplay(batch).map { r in
+            (r.sequence, UplinkSample(kind: r.kind == .put ? .put : .delete, key: r.key, payload: r.payload,
+                                      encoding: Encoding(id: r.encodingID, schema: r.encodingSchema),
+                                      timestamp: r.timestamp, attachment: r.attachment))
+        }
+    }
+
+    func acknowledge(through sequence: UInt64) {
+        try? log.acknowledge(through: sequence)
+    }
+
+    var waitingCount: Int { log.snapshot().pendingRecords }
+}

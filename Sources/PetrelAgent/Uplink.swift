@@ -1,0 +1,209 @@
+import Logging
+import PetrelSession
+import PetrelTime
+import PetrelWire
+import Synchronization
+
+/// A sample on its way upstream, as the offline buffer keeps it: always with
+/// the timestamp it was taken at, so a late delivery still says when.
+public struct UplinkSample: Sendable, Equatable {
+    public var kind: Sample.Kind
+    public var key: String
+    public var payload: [UInt8]
+    public var encoding: Encoding
+    public var timestamp: Timestamp
+    public var attachment: [UInt8]?
+
+    public init(kind: Sample.Kind, key: String, payload: [UInt8], encoding: Encoding = .zenohBytes,
+                timestamp: Timestamp, attachment: [UInt8]? = nil) {
+        self.kind = kind
+        self.key = key
+        self.payload = payload
+        self.encoding = encoding
+        self.timestamp = timestamp
+        self.attachment = attachment
+    }
+}
+
+/// Where samples wait while the uplink is down (the durable offline log).
+public protocol UplinkBuffer: Sendable {
+    /// Keeps a sample; false when the buffer refused it (full, drop-newest).
+    func keep(_ sample: UplinkSample) -> Bool
+    /// The oldest waiting samples, in timestamp order, with their sequence numbers.
+    func nextForReplay(max: Int) -> [(sequence: UInt64, sample: UplinkSample)]
+    /// Forgets everything up to `sequence`: it reached the router.
+    func acknowledge(through sequence: UInt64)
+    var waitingCount: Int { get }
+}
+
+/// The agent's way upstream. Live samples go straight to the session; while
+/// no router is connected they go to the buffer, and after reconnection the
+/// buffer is replayed in timestamp order with the original timestamps,
+/// rate-limited so live traffic still flows, and trimmed only once what was
+/// replayed has left on the link.
+///
+/// Zenoh has no end-to-end acknowledgement, so samples sent just before a link
+/// breaks may or may not have arrived: the last `uncertainWindow` of live
+/// samples is kept in memory and moved to the buffer when the link drops.
+/// Delivery is therefore at least once; receivers that store by (key,
+/// timestamp) — Zenoh storages do — see each sample once.
+public final class Uplink: Sendable {
+    public struct Counters: Sendable, Equatable, Codable {
+        public var live: UInt64 = 0
+        public var buffered: UInt64 = 0
+        public var replayed: UInt64 = 0
+        public var refused: UInt64 = 0
+    }
+
+    let session: Session
+    let buffer: UplinkBuffer?
+    let logger: Logger
+    let uncertainWindow: Duration
+    let replayPerSecond: Int
+    /// After a reconnection, other clients of a restarted router need a moment
+    /// to come back and re-declare their subscribers: replaying at once would
+    /// send the backlog to nobody.
+    let replayDelay: Duration
+
+    private struct State {
+        /// Live sending resumes only this long after a (re)connection: see `replayDelay`.
+        var liveAfter: ContinuousClock.Instant? = nil
+        var recent: [(at: ContinuousClock.Instant, sample: UplinkSample)] = []
+        var replayTask: Task<Void, Never>?
+        var counters = Counters()
+        var stopped = false
+    }
+    private let state = Mutex(State())
+
+    public init(session: Session, buffer: UplinkBuffer?, logger: Logger,
+                uncertainWindow: Duration = .seconds(3), replayPerSecond: Int = 5000, replayDelay: Duration = .seconds(2)) {
+        self.session = session
+        self.buffer = buffer
+        self.logger = logger
+        self.uncertainWindow = uncertainWindow
+        self.replayPerSecond = max(replayPerSecond, 1)
+        self.replayDelay = replayDelay
+        session.onLinkChange { [weak self] up in
+            guard let self else { return }
+            if up { self.linkUp() } else { self.linkLost() }
+        }
+        if session.isConnected { linkUp() }
+    }
+
+    public var counters: Counters { state.withLock { $0.counters } }
+
+    /// Publishes a sample upstream now, or keeps it for later. Never throws:
+    /// the producer's sample is either on its way or in the buffer (or counted
+    /// as refused when the buffer is full and set to drop the newest).
+    public func publish(_ sample: UplinkSample) async {
+        let live = state.withLock { s in s.liveAfter.map { ContinuousClock.now >= $0 } ?? false }
+        if live, session.isConnected, await send(sample) {
+            let now = ContinuousClock.now
+            state.withLock { s in
+                s.counters.live += 1
+                s.recent.append((now, sample))
+                // Only the uncertain tail is kept.
+                if let firstKept = s.recent.firstIndex(where: { now - $0.at <= uncertainWindow }), firstKept > 0 {
+                    s.recent.removeFirst(firstKept)
+                }
+            }
+            return
+        }
+        keep(sample)
+    }
+
+    private func keep(_ sample: UplinkSample) {
+        guard let buffer else {
+            state.withLock { $0.counters.refused += 1 }
+            return
+        }
+        let ok = buffer.keep(sample)
+        state.withLock { s in if ok { s.counters.buffered += 1 } else { s.counters.refused += 1 } }
+    }
+
+    private func send(_ sample: UplinkSample) async -> Bool {
+        var o = PutOptions()
+        o.encoding = sample.encoding
+        o.timestamp = sample.timestamp
+        o.attachment = sample.attachment.map { $0[...] }
+        do {
+            switch sample.kind {
+            case .put: try await session.put(sample.key, sample.payload, options: o)
+            case .delete: try await session.delete(sample.key, options: o)
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The link went down: what was sent in the last moments may be lost.
+    private func linkLost() {
+        let (uncertain, task) = state.withLock { s -> ([UplinkSample], Task<Void, Never>?) in
+            s.liveAfter = nil
+            let r = s.recent.map(\.sample)
+            s.recent = []
+            let t = s.replayTask
+            s.replayTask = nil
+            return (r, t)
+        }
+        task?.cancel()
+        for sample in uncertain { keep(sample) }
+        if !uncertain.isEmpty {
+            logger.info("uplink down: buffering", metadata: ["resent_later": "\(uncertain.count)"])
+        }
+    }
+
+    /// A router is back. Samples keep going to the buffer for `replayDelay`
+    /// (so subscribers reconnecting with that router are there to receive
+    /// them), then the backlog replays and live sending resumes.
+    private func linkUp() {
+        // With nothing waiting there is nothing to keep in order: go live at once.
+        let delay = (buffer?.waitingCount ?? 0) == 0 ? Duration.zero : replayDelay
+        state.withLock { $0.liveAfter = ContinuousClock.now + delay }
+        startReplay()
+    }
+
+    private func startReplay() {
+        guard let buffer else { return }
+        state.withLock { s in
+            guard !s.stopped, s.replayTask == nil else { return }
+            s.replayTask = Task { [weak self] in await self?.replay(buffer) }
+        }
+    }
+
+    private func replay(_ buffer: UplinkBuffer) async {
+        defer { state.withLock { $0.replayTask = nil } }
+        if buffer.waitingCount > 0 { try? await Task.sleep(for: replayDelay) }
+        let batchSize = max(1, min(200, replayPerSecond / 10))
+        var total = 0
+        while !Task.isCancelled {
+            let batch = buffer.nextForReplay(max: batchSize)
+            guard let last = batch.last else { break }
+            let started = ContinuousClock.now
+            for (_, sample) in batch {
+                guard session.isConnected, await send(sample) else { return }
+            }
+            // Trim only what has left on the link.
+            guard let t = session.currentTransport, await t.waitUntilFlushed(timeout: .seconds(5)) else { return }
+            buffer.acknowledge(through: last.sequence)
+            total += batch.count
+            state.withLock { $0.counters.replayed += UInt64(batch.count) }
+            // Rate limit: batchSize per (batchSize / replayPerSecond) seconds.
+            let budget = Duration.milliseconds(Int64(batch.count * 1000 / replayPerSecond))
+            let spent = ContinuousClock.now - started
+            if spent < budget { try? await Task.sleep(for: budget - spent) }
+        }
+        if total > 0 { logger.info("offline buffer replayed", metadata: ["samples": "\(total)"]) }
+    }
+
+    public func stop() {
+        let t = state.withLock { s -> Task<Void, Never>? in
+            s.stopped = true
+            let t = s.replayTask
+            s.replayTask = nil
+            return t
+        }
+        t?.cancel()
+    }
+}
