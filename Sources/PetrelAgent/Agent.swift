@@ -74,7 +74,7 @@ public final class Agent: Sendable {
         var offline: OfflineBuffer?
         if let dir = state.withLock({ $0.dataDirectory }) {
             do {
-                offline = try OfflineBuffer.open(directory: dir + "/buffer", config: config.buffer)
+                offline = try OfflineBuffer.open(directory: dir + "/buffer", config: config.buffer, logger: logger)
                 if let pending = offline?.waitingCount, pending > 0 {
                     logger.info("offline buffer recovered", metadata: ["samples": "\(pending)", "dir": "\(dir)/buffer"])
                 }

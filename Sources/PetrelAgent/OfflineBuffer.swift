@@ -1,4 +1,6 @@
+import Logging
 import PetrelSession
+import Synchronization
 import PetrelStorage
 import PetrelTime
 import PetrelWire
@@ -7,13 +9,16 @@ import PetrelWire
 /// directory, seen through the `UplinkBuffer` interface.
 final class OfflineBuffer: UplinkBuffer {
     let log: OfflineLog
+    let logger: Logger
+    private let droppedOldest = Atomic<UInt64>(0)
 
-    init(log: OfflineLog) {
+    init(log: OfflineLog, logger: Logger) {
         self.log = log
+        self.logger = logger
     }
 
     /// Opens (and recovers) the log at `directory` with the `buffer` section's quotas and fsync policy.
-    static func open(directory: String, config: BufferConfig) throws(OfflineLogError) -> OfflineBuffer {
+    static func open(directory: String, config: BufferConfig, logger: Logger) throws(OfflineLogError) -> OfflineBuffer {
         let policy: FsyncPolicy = switch config.fsync {
         case .everyRecord: .everyRecord
         case .never: .never
@@ -21,7 +26,7 @@ final class OfflineBuffer: UplinkBuffer {
         }
         let log = try OfflineLog(directory: directory, policy: policy, maxBytes: config.maxBytes,
                                  maxAge: config.maxAge, whenFull: config.whenFull == .dropOldest ? .dropOldest : .dropNewest)
-        return OfflineBuffer(log: log)
+        return OfflineBuffer(log: log, logger: logger)
     }
 
     func keep(_ s: UplinkSample) -> Bool {
@@ -29,7 +34,15 @@ final class OfflineBuffer: UplinkBuffer {
                                    encodingSchema: s.encoding.schema, timestamp: s.timestamp, attachment: s.attachment,
                                    kind: s.kind == .put ? .put : .delete)
         switch try? log.append(record) {
-        case .appended, .appendedAfterDroppingOldest: return true
+        case .appended: return true
+        case .appendedAfterDroppingOldest(_, let dropped):
+            // Over quota with drop-oldest: say so once, then every 1000 drops.
+            let before = droppedOldest.add(UInt64(dropped), ordering: .relaxed).oldValue
+            if before == 0 || before / 1000 != (before + UInt64(dropped)) / 1000 {
+                logger.warning("offline buffer over quota: oldest samples dropped",
+                               metadata: ["dropped": "\(before + UInt64(dropped))", "max_bytes": "\(log.maxBytes)"])
+            }
+            return true
         case .droppedNewest, nil: return false
         }
     }

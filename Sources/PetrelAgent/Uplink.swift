@@ -118,7 +118,14 @@ public final class Uplink: Sendable {
             return
         }
         let ok = buffer.keep(sample)
-        state.withLock { s in if ok { s.counters.buffered += 1 } else { s.counters.refused += 1 } }
+        let refused = state.withLock { s -> UInt64 in
+            if ok { s.counters.buffered += 1 } else { s.counters.refused += 1 }
+            return ok ? 0 : s.counters.refused
+        }
+        // Over quota: say so once, then every 1000 refusals (the counter is in the admin space).
+        if refused == 1 || (refused > 0 && refused % 1000 == 0) {
+            logger.warning("offline buffer full: samples refused", metadata: ["refused": "\(refused)"])
+        }
     }
 
     private func send(_ sample: UplinkSample) async -> Bool {
@@ -177,6 +184,7 @@ public final class Uplink: Sendable {
         if buffer.waitingCount > 0 { try? await Task.sleep(for: replayDelay) }
         let batchSize = max(1, min(200, replayPerSecond / 10))
         var total = 0
+        let replayStarted = ContinuousClock.now
         while !Task.isCancelled {
             let batch = buffer.nextForReplay(max: batchSize)
             guard let last = batch.last else { break }
@@ -194,7 +202,13 @@ public final class Uplink: Sendable {
             let spent = ContinuousClock.now - started
             if spent < budget { try? await Task.sleep(for: budget - spent) }
         }
-        if total > 0 { logger.info("offline buffer replayed", metadata: ["samples": "\(total)"]) }
+        if total > 0 {
+            let took = ContinuousClock.now - replayStarted
+            let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
+            logger.info("offline buffer replayed", metadata: [
+                "samples": "\(total)", "seconds": "\(Int(seconds * 1000) / 1000)", "per_second": "\(Int(Double(total) / max(seconds, 0.001)))",
+            ])
+        }
     }
 
     public func stop() {

@@ -87,15 +87,22 @@ extension InteropTests {
                 #expect(secondsSince1970 > started.timeIntervalSince1970 - 1)
             }
             #expect(agent.isRunning)
+            // The replay rate to the router, as the agent logged it (for the README).
+            for line in agent.errorOutput where line.contains("offline buffer replayed") { print("outage test: \(line)") }
         }
 
-        @Test("killed with SIGKILL during the outage and restarted before the router returns: nothing is lost (fsync every record)")
-        func powerCut() async throws {
+        @Test("killed with SIGKILL during the outage and restarted before the router returns: nothing acknowledged is lost",
+              arguments: [("every-record", 0), ("every-100ms", 40)])
+        func powerCut(fsync: String, allowedLoss: Int) async throws {
+            // SIGKILL keeps the kernel's page cache, so a killed agent loses
+            // nothing under either policy; what the policy bounds is a real power
+            // cut (PetrelStorageTests simulates that at the file level). The
+            // bound asserted here is the policy's: 100 ms of readings at 400/s.
             let router = try await ZenohRouter.start()
             let port = router.port
             let dir = PtyPair.makeDirectory()
             let pty = try await PtyPair(in: dir)
-            let config = try agentConfig(dir, board: pty.board, fsync: "every-record")
+            let config = try agentConfig(dir, board: pty.board, fsync: fsync)
             let agent = try startAgent(config, router, dir)
             defer { agent.kill() }
             try await Task.sleep(for: .seconds(2))
@@ -119,7 +126,10 @@ extension InteropTests {
             while Set(received([rx]).map(\.0)).count < count && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }
-            checkComplete(received([rx]), count: count)
+            let got = received([rx])
+            let missing = count - Set(got.map(\.0)).count
+            #expect(missing <= allowedLoss, "\(missing) readings lost with fsync \(fsync) (allowed \(allowedLoss))")
+            if allowedLoss == 0 { checkComplete(got, count: count) }
         }
     }
 }
