@@ -5,28 +5,28 @@
 /// Objects are written with their keys in the order the caller gives them;
 /// the status types list them sorted, so the output matches what
 /// `JSONEncoder` with `.sortedKeys` produced. Dictionaries are written sorted by key.
-struct JSONWriter {
-    private(set) var text = ""
+public struct JSONWriter {
+    public private(set) var text = ""
 
-    init() {}
+    public init() {}
 
     /// One value's JSON text.
-    static func write<T: JSONWritable>(_ value: T) -> String {
+    public static func write<T: JSONWritable>(_ value: T) -> String {
         var w = JSONWriter()
         value.write(to: &w)
         return w.text
     }
 
-    mutating func null() { text += "null" }
+    public mutating func null() { text += "null" }
 
-    mutating func bool(_ value: Bool) { text += value ? "true" : "false" }
+    public mutating func bool(_ value: Bool) { text += value ? "true" : "false" }
 
-    mutating func number<T: BinaryInteger>(_ value: T) { text += value.description }
+    public mutating func number<T: BinaryInteger>(_ value: T) { text += value.description }
 
     /// Integral values without a fraction (`3`, as JSONEncoder writes them),
     /// others in Swift's shortest round-trip form (`0.25`, `1e-05`); NaN and
     /// the infinities, which JSON cannot express, become `null`.
-    mutating func number(_ value: Double) {
+    public mutating func number(_ value: Double) {
         guard value.isFinite else { return null() }
         if value == value.rounded(), abs(value) < 1e15 {
             text += Int64(value).description
@@ -37,7 +37,7 @@ struct JSONWriter {
 
     /// A string literal: quotes, backslashes and control characters escaped,
     /// everything else (UTF-8) as is.
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         text += "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -58,7 +58,7 @@ struct JSONWriter {
     }
 
     /// `{...}`: `body` adds the members with `field`.
-    mutating func object(_ body: (inout Object) -> Void) {
+    public mutating func object(_ body: (inout Object) -> Void) {
         text += "{"
         var o = Object(writer: self)
         text = "" // the members go to o's copy: release ours so appending does not copy the text
@@ -68,7 +68,7 @@ struct JSONWriter {
     }
 
     /// `[...]`.
-    mutating func array<S: Sequence>(_ elements: S) where S.Element: JSONWritable {
+    public mutating func array<S: Sequence>(_ elements: S) where S.Element: JSONWritable {
         text += "["
         var first = true
         for e in elements {
@@ -80,13 +80,13 @@ struct JSONWriter {
     }
 
     /// The members of an object being written.
-    struct Object {
+    public struct Object {
         fileprivate var writer: JSONWriter
         private var first = true
 
         fileprivate init(writer: JSONWriter) { self.writer = writer }
 
-        mutating func field<T: JSONWritable>(_ key: String, _ value: T) {
+        public mutating func field<T: JSONWritable>(_ key: String, _ value: T) {
             if !first { writer.text += "," }
             first = false
             writer.string(key)
@@ -96,49 +96,49 @@ struct JSONWriter {
 
         /// Leaves the key out when `value` is nil, as `JSONEncoder` does for
         /// optional properties.
-        mutating func fieldIfPresent<T: JSONWritable>(_ key: String, _ value: T?) {
+        public mutating func fieldIfPresent<T: JSONWritable>(_ key: String, _ value: T?) {
             if let value { field(key, value) }
         }
     }
 }
 
 /// A value `JSONWriter` can write.
-protocol JSONWritable {
+public protocol JSONWritable {
     func write(to w: inout JSONWriter)
 }
 
 extension String: JSONWritable {
-    func write(to w: inout JSONWriter) { w.string(self) }
+    public func write(to w: inout JSONWriter) { w.string(self) }
 }
 
 extension Bool: JSONWritable {
-    func write(to w: inout JSONWriter) { w.bool(self) }
+    public func write(to w: inout JSONWriter) { w.bool(self) }
 }
 
 extension Int: JSONWritable {
-    func write(to w: inout JSONWriter) { w.number(self) }
+    public func write(to w: inout JSONWriter) { w.number(self) }
 }
 
 extension UInt64: JSONWritable {
-    func write(to w: inout JSONWriter) { w.number(self) }
+    public func write(to w: inout JSONWriter) { w.number(self) }
 }
 
 extension Double: JSONWritable {
-    func write(to w: inout JSONWriter) { w.number(self) }
+    public func write(to w: inout JSONWriter) { w.number(self) }
 }
 
 extension Optional: JSONWritable where Wrapped: JSONWritable {
-    func write(to w: inout JSONWriter) {
+    public func write(to w: inout JSONWriter) {
         if let value = self { value.write(to: &w) } else { w.null() }
     }
 }
 
 extension Array: JSONWritable where Element: JSONWritable {
-    func write(to w: inout JSONWriter) { w.array(self) }
+    public func write(to w: inout JSONWriter) { w.array(self) }
 }
 
 extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
-    func write(to w: inout JSONWriter) {
+    public func write(to w: inout JSONWriter) {
         w.object { o in
             for (key, value) in sorted(by: { $0.key < $1.key }) { o.field(key, value) }
         }

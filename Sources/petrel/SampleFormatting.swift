@@ -1,8 +1,9 @@
+import PetrelAgent
 import PetrelSession
 import PetrelWire
 
 /// How tools print samples and replies: one line each, plain or JSON.
-/// Written without Foundation: the tools and the agent share one small binary.
+/// JSON goes through the agent's `JSONWriter`: one escaper for everything petrel prints.
 enum SampleFormatting {
     static func text(_ bytes: ZBytes) -> String? {
         bytes.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
@@ -18,71 +19,34 @@ enum SampleFormatting {
         }
     }
 
-    enum Value {
-        case string(String)
-        case null
-    }
-
+    /// `{"kind","key","payload"|"payload_base64","encoding","timestamp","attachment"|"attachment_base64"}`,
+    /// in that order, absent values as `null`: the shape the README documents.
     static func json(_ s: Sample) -> String {
-        var fields: [(String, Value)] = [("kind", .string(s.kind.rawValue)), ("key", .string(s.key))]
-        if let t = text(s.payload) {
-            fields.append(("payload", .string(t)))
-        } else {
-            fields.append(("payload_base64", .string(Base64.encode(s.payload))))
+        var w = JSONWriter()
+        w.object { o in
+            o.field("kind", s.kind.rawValue)
+            o.field("key", s.key)
+            if let t = text(s.payload) { o.field("payload", t) } else { o.field("payload_base64", Base64.encode(s.payload)) }
+            o.field("encoding", s.encoding.description)
+            o.field("timestamp", s.timestamp.map(\.description))
+            if let a = s.attachment, text(a) == nil {
+                o.field("attachment_base64", Base64.encode(a))
+            } else {
+                o.field("attachment", s.attachment.flatMap(text))
+            }
         }
-        fields.append(("encoding", .string(s.encoding.description)))
-        fields.append(("timestamp", s.timestamp.map { .string($0.description) } ?? .null))
-        if let a = s.attachment {
-            if let t = text(a) { fields.append(("attachment", .string(t))) } else { fields.append(("attachment_base64", .string(Base64.encode(a)))) }
-        } else {
-            fields.append(("attachment", .null))
-        }
-        return object(fields)
+        return w.text
     }
 
     static func jsonError(_ e: ReplyError, key: String?) -> String {
-        var fields: [(String, Value)] = [("kind", .string("error"))]
-        if let key { fields.append(("key", .string(key))) }
-        if let t = text(e.payload) {
-            fields.append(("error", .string(t)))
-        } else {
-            fields.append(("error_base64", .string(Base64.encode(e.payload))))
+        var w = JSONWriter()
+        w.object { o in
+            o.field("kind", "error")
+            o.fieldIfPresent("key", key)
+            if let t = text(e.payload) { o.field("error", t) } else { o.field("error_base64", Base64.encode(e.payload)) }
+            o.field("encoding", e.encoding.description)
         }
-        fields.append(("encoding", .string(e.encoding.description)))
-        return object(fields)
-    }
-
-    /// Keeps the documented key order.
-    static func object(_ fields: [(String, Value)]) -> String {
-        "{" + fields.map { name, value in
-            switch value {
-            case .string(let s): return "\(quote(name)):\(quote(s))"
-            case .null: return "\(quote(name)):null"
-            }
-        }.joined(separator: ",") + "}"
-    }
-
-    static func quote(_ s: String) -> String {
-        let hex: [Character] = Array("0123456789abcdef")
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += "\\u00"
-                    out.append(hex[Int(u.value >> 4)])
-                    out.append(hex[Int(u.value & 0xF)])
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        return w.text
     }
 }
 
