@@ -68,7 +68,11 @@ public final class Uplink: Sendable {
     private struct State {
         /// Live sending resumes only this long after a (re)connection: see `replayDelay`.
         var liveAfter: ContinuousClock.Instant? = nil
+        /// Live samples of the last `uncertainWindow`, oldest first, from
+        /// `recentStart` on: trimming moves the start instead of shifting the
+        /// array on every publish, and compacts only when half of it is dead.
         var recent: [(at: ContinuousClock.Instant, sample: UplinkSample)] = []
+        var recentStart = 0
         var replayTask: Task<Void, Never>?
         var counters = Counters()
         var stopped = false
@@ -102,9 +106,12 @@ public final class Uplink: Sendable {
             state.withLock { s in
                 s.counters.live += 1
                 s.recent.append((now, sample))
-                // Only the uncertain tail is kept.
-                if let firstKept = s.recent.firstIndex(where: { now - $0.at <= uncertainWindow }), firstKept > 0 {
-                    s.recent.removeFirst(firstKept)
+                while s.recentStart < s.recent.count, now - s.recent[s.recentStart].at > uncertainWindow {
+                    s.recentStart += 1
+                }
+                if s.recentStart > 1024 && s.recentStart * 2 > s.recent.count {
+                    s.recent.removeFirst(s.recentStart)
+                    s.recentStart = 0
                 }
             }
             return
@@ -148,8 +155,9 @@ public final class Uplink: Sendable {
     private func linkLost() {
         let (uncertain, task) = state.withLock { s -> ([UplinkSample], Task<Void, Never>?) in
             s.liveAfter = nil
-            let r = s.recent.map(\.sample)
+            let r = s.recent[s.recentStart...].map(\.sample)
             s.recent = []
+            s.recentStart = 0
             let t = s.replayTask
             s.replayTask = nil
             return (r, t)
