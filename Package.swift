@@ -35,6 +35,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PetrelSession", dependencies: ["PetrelTransport", "PetrelKeyExpr"]),
+        // The gateway role: devices' sessions accepted on listen endpoints, carried upstream.
+        .target(name: "PetrelGateway", dependencies: [
+            "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The MQTT bridge over libmosquitto (Debian: libmosquitto-dev).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "PetrelMQTT", dependencies: [
@@ -49,7 +55,8 @@ let package = Package(
         ]),
         // The agent daemon: configuration file, bridges, storage, systemd integration.
         .target(name: "PetrelAgent", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore",
+            "PetrelSession", "PetrelTransport", "PetrelGateway", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // No swift-argument-parser here: it imports FoundationEssentials, 8 MB of

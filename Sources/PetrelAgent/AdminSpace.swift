@@ -18,6 +18,7 @@ struct AdminSpace: Sendable {
         return [
             ("\(base)/status", JSONWriter.write(status)),
             ("\(base)/links", JSONWriter.write(status.links)),
+            ("\(base)/sessions", JSONWriter.write(status.sessions)),
             ("\(base)/counters", JSONWriter.write(status.counters)),
             ("\(base)/version", JSONWriter.write(status.version)),
         ]
@@ -48,6 +49,19 @@ struct AgentStatus: Sendable {
         var framingErrors: UInt64
     }
 
+    /// A session: the upstream one, or a device's with the gateway.
+    struct SessionInfo: Sendable {
+        var role: String
+        var peer: String
+        var whatAmI: String
+        var link: String
+        var subscribers: Int?
+        var queryables: Int?
+        var tokens: Int?
+        var samplesIn: UInt64?
+        var samplesOut: UInt64?
+    }
+
     struct Version: Sendable {
         var petrel: String
         var zenohProtocol: Int
@@ -58,6 +72,7 @@ struct AgentStatus: Sendable {
     var mode: String
     var uptimeSeconds: Double
     var links: [Link]
+    var sessions: [SessionInfo] = []
     var counters: Counters
     var buffer: [String: UInt64]
     var storages: [String: UInt64]
@@ -71,6 +86,7 @@ extension AgentStatus: JSONWritable {
             o.field("counters", counters)
             o.field("links", links)
             o.field("mode", mode)
+            o.field("sessions", sessions)
             o.field("storages", storages)
             o.field("uptimeSeconds", uptimeSeconds)
             o.field("version", version)
@@ -88,6 +104,22 @@ extension AgentStatus.Link: JSONWritable {
             o.fieldIfPresent("peer", peer)
             o.field("role", role)
             o.field("state", state)
+        }
+    }
+}
+
+extension AgentStatus.SessionInfo: JSONWritable {
+    func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("link", link)
+            o.field("peer", peer)
+            o.fieldIfPresent("queryables", queryables)
+            o.field("role", role)
+            o.fieldIfPresent("samplesIn", samplesIn)
+            o.fieldIfPresent("samplesOut", samplesOut)
+            o.fieldIfPresent("subscribers", subscribers)
+            o.fieldIfPresent("tokens", tokens)
+            o.field("whatAmI", whatAmI)
         }
     }
 }

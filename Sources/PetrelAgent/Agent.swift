@@ -1,5 +1,7 @@
 import Dispatch
 import Logging
+import NIOCore
+import PetrelGateway
 import PetrelKeyExpr
 import PetrelMQTT
 import PetrelSession
@@ -34,6 +36,7 @@ public final class Agent: Sendable {
         var uplink: Uplink?
         var offline: OfflineBuffer?
         var storages: StorageGroup?
+        var gateway: Gateway?
     }
 
     public init(config: AgentConfig, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
@@ -112,6 +115,20 @@ public final class Agent: Sendable {
             try await bridge.start()
         }
 
+        // The gateway role: devices' sessions on the listen endpoints.
+        if !config.listen.isEmpty {
+            let gateway = Gateway(session: session, logger: logger)
+            state.withLock { $0.gateway = gateway }
+            var transport = sessionConfig.transport
+            transport.whatAmI = .router
+            for endpoint in config.listen {
+                let task = Task { [logger] in
+                    await Self.keepListening(gateway, on: endpoint, transport: transport, group: session.eventLoopGroup, logger: logger)
+                }
+                state.withLock { $0.tasks.append(task) }
+            }
+        }
+
         // Serial sensors: a port that is not there yet is retried in the background.
         if let serial = try await SerialBridgeGroup.start(config.serial, session: session, uplink: uplink, logger: logger) {
             state.withLock { $0.serial = serial }
@@ -156,6 +173,24 @@ public final class Agent: Sendable {
         }
     }
 
+    /// Opens a listener, retrying with back-off while the endpoint cannot be
+    /// bound (address in use, interface not up yet).
+    static func keepListening(_ gateway: Gateway, on endpoint: Endpoint, transport: TransportConfig,
+                              group: EventLoopGroup, logger: Logger) async {
+        var delay = Duration.milliseconds(500)
+        while !Task.isCancelled {
+            do {
+                try await gateway.listen(on: endpoint, config: transport, group: group)
+                return
+            } catch {
+                logger.warning("cannot listen; retrying", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)",
+                                                                      "retryIn": "\(delay)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+
     /// Blocks until `stop()` has finished.
     public func waitUntilStopped() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -180,6 +215,10 @@ public final class Agent: Sendable {
             return r
         }
         for t in tasks { t.cancel() }
+        if let gateway = state.withLock({ s -> Gateway? in
+            defer { s.gateway = nil }
+            return s.gateway
+        }) { await gateway.stop() }
         await mqtt?.stop()
         await serial?.stop(logger: logger)
         let (uplink, offline, storages) = state.withLock { s in
@@ -255,11 +294,26 @@ public final class Agent: Sendable {
                 links.append(.init(endpoint: endpoint.description, role: "upstream", state: "down", peer: nil, batchSize: nil, leaseMs: nil))
             }
         }
+        var sessions: [AgentStatus.SessionInfo] = []
+        if let t = transport, t.isOpen {
+            sessions.append(.init(role: "upstream", peer: t.parameters.remoteZID.description,
+                                  whatAmI: "\(t.parameters.remoteWhatAmI)", link: t.endpoint.description))
+        }
+        if let gateway = state.withLock({ $0.gateway }) {
+            for endpoint in config.listen {
+                links.append(.init(endpoint: endpoint.description, role: "listen", state: gateway.isListening(on: endpoint) ? "up" : "down",
+                                   peer: nil, batchSize: nil, leaseMs: nil))
+            }
+            for d in gateway.devices {
+                sessions.append(.init(role: "device", peer: d.zid, whatAmI: d.whatAmI, link: d.link, subscribers: d.subscribers,
+                                      queryables: d.queryables, tokens: d.tokens, samplesIn: d.samplesIn, samplesOut: d.samplesOut))
+            }
+        }
         let elapsed = ContinuousClock.now - started
         return AgentStatus(
             zid: zid.description, mode: config.mode.rawValue,
             uptimeSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-            links: links,
+            links: links, sessions: sessions,
             counters: .init(samplesIn: stats.samplesIn, samplesOut: stats.samplesOut, queriesIn: stats.queriesIn,
                             queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
                             reconnects: stats.reconnects, framingErrors: 0),

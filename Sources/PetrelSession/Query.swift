@@ -60,3 +60,13 @@ public final class Query: Sendable {
                       body: .err(Err(payload: payload[...], encoding: encoding)), qos: .request))
     }
 }
+
+extension Query {
+    /// Passes on an answer from elsewhere (a gateway's device), re-addressed
+    /// to this query's request.
+    package func relay(_ response: Response) {
+        var r = response
+        r.requestID = requestID
+        send(r)
+    }
+}

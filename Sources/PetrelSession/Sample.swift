@@ -17,6 +17,9 @@ public struct Sample: Sendable, Equatable {
     public var priority: Priority
     public var congestionControl: NetworkQoS.CongestionControl
     public var express: Bool
+    /// The gateway face a relayed sample came from (nil for everything else),
+    /// so the gateway does not send a device its own publications back.
+    package var origin: UInt32? = nil
 
     public init(kind: Kind, key: String, payload: ZBytes = [], encoding: Encoding = .zenohBytes,
                 timestamp: Timestamp? = nil, attachment: ZBytes? = nil,
@@ -69,6 +72,8 @@ public struct PutOptions: Sendable {
     public var congestionControl: NetworkQoS.CongestionControl = .block
     public var express: Bool = false
     public var reliability: Reliability = .reliable
+    /// See `Sample.origin`.
+    package var origin: UInt32? = nil
 
     public init() {}
 }

@@ -30,17 +30,7 @@ extension Session {
     }
 
     nonisolated(nonsending) func publish(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
-        let timestamp = options.timestamp ?? (config.timestamping ? clock.newTimestamp() : nil)
-        let body: PushBody
-        switch kind {
-        case .put:
-            body = .put(Put(payload: payload, encoding: options.encoding, timestamp: timestamp, attachment: options.attachment))
-        case .delete:
-            body = .del(Del(timestamp: timestamp, attachment: options.attachment))
-        }
-        let qos = NetworkQoS(priority: options.priority, congestionControl: options.congestionControl, express: options.express)
-        let push = Push(wireExpr: wireExpr, body: body, qos: qos)
-        deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: timestamp)
+        let push = prepare(kind: kind, wireExpr: wireExpr, key: key, payload: payload, options: options)
         let sent: Bool
         if options.congestionControl == .block {
             sent = await sendBlocking(push, priority: options.priority, reliability: options.reliability, express: options.express)
@@ -54,6 +44,35 @@ extension Session {
         counters.add(.samplesOut, 1)
     }
 
+    /// Stamps the sample, delivers it to local subscribers and builds its Push.
+    private func prepare(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) -> Push {
+        let timestamp = options.timestamp ?? (config.timestamping ? clock.newTimestamp() : nil)
+        let body: PushBody
+        switch kind {
+        case .put:
+            body = .put(Put(payload: payload, encoding: options.encoding, timestamp: timestamp, attachment: options.attachment))
+        case .delete:
+            body = .del(Del(timestamp: timestamp, attachment: options.attachment))
+        }
+        let qos = NetworkQoS(priority: options.priority, congestionControl: options.congestionControl, express: options.express)
+        deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: timestamp)
+        return Push(wireExpr: wireExpr, body: body, qos: qos)
+    }
+
+    /// Publishes a sample a gateway received from one of its devices, in the
+    /// order received and without waiting: local subscribers see it tagged with
+    /// `options.origin`, the router gets it if a link is up. Returns whether it
+    /// was queued for the router.
+    package func relay(_ kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions) -> Bool {
+        let push = prepare(kind: kind, wireExpr: WireExpr(key.string), key: key, payload: payload, options: options)
+        guard send(push, priority: options.priority, reliability: options.reliability, express: options.express) else {
+            counters.add(.dropsDisconnected, 1)
+            return false
+        }
+        counters.add(.samplesOut, 1)
+        return true
+    }
+
     /// Zenoh delivers a session's own publications to its own matching
     /// subscribers (the router never echoes them back).
     private func deliverLocally(kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions, timestamp: Timestamp?) {
@@ -63,9 +82,10 @@ extension Session {
             return s.subscribers.values.filter { $0.key.intersects(key) }.map(\.handler)
         }
         guard !handlers.isEmpty else { return }
-        let sample = Sample(kind: kind, key: key.string, payload: payload, encoding: options.encoding, timestamp: timestamp,
+        var sample = Sample(kind: kind, key: key.string, payload: payload, encoding: options.encoding, timestamp: timestamp,
                             attachment: options.attachment, priority: options.priority,
                             congestionControl: options.congestionControl, express: options.express)
+        sample.origin = options.origin
         for h in handlers { h(sample) }
     }
 

@@ -64,6 +64,9 @@ public final class Session: Sendable {
         return session
     }
 
+    /// The event loops the session's links run on (shared with the gateway's listeners).
+    public var eventLoopGroup: EventLoopGroup { group }
+
     /// The router we are connected to, if any.
     public var currentTransport: UnicastTransport? { link.withLock { $0.transport } }
     public var isConnected: Bool { currentTransport?.isOpen ?? false }

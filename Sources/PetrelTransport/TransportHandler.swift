@@ -9,16 +9,36 @@ import PetrelWire
 final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
+    /// Which side of the handshake this end plays: the connector sends InitSyn
+    /// and OpenSyn; the listener (the agent's gateway role) answers them.
+    enum Role {
+        case connector
+        case listener
+    }
+
+    /// What a listener agreed in its InitAck, kept until the OpenSyn returns the cookie.
+    private struct Offer {
+        var syn: InitSyn
+        var cookie: [UInt8]
+        var resolution: UInt8
+        var batchSize: Int
+        var qos: Bool
+        var patch: Bool
+    }
+
     private enum Phase {
         case idle
         case waitingInitAck
         case waitingOpenAck(InitAck, localInitialSN: UInt64)
+        case waitingInitSyn
+        case waitingOpenSyn(Offer)
         case established(UnicastTransport)
         case closed
     }
 
     let endpoint: Endpoint
     let config: TransportConfig
+    let role: Role
     let prefixLength: Int
     let linkMTU: Int
     weak var delegate: TransportDelegate?
@@ -37,10 +57,12 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
     private var closeError: TransportError?
     private var silentChecks: UInt64 = 0
 
-    init(endpoint: Endpoint, config: TransportConfig, prefixLength: Int, linkMTU: Int,
+    init(endpoint: Endpoint, config: TransportConfig, role: Role = .connector, prefixLength: Int, linkMTU: Int,
          delegate: TransportDelegate, promise: EventLoopPromise<UnicastTransport>, logger: Logger) {
         self.endpoint = endpoint
         self.config = config
+        self.role = role
+        self.phase = role == .listener ? .waitingInitSyn : .idle
         self.prefixLength = prefixLength
         self.linkMTU = linkMTU
         self.delegate = delegate
@@ -57,8 +79,14 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if prefixLength == 2 { startHandshake() }
+        if prefixLength == 2 && role == .connector { startHandshake() }
         context.fireChannelActive()
+    }
+
+    /// Links with their own handshake (serial) say when Zenoh's may start.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is TransportLinkReady, role == .connector { startHandshake() }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func startHandshake() {
@@ -105,6 +133,19 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
             let open = OpenSyn(leaseMilliseconds: config.leaseMilliseconds, initialSN: initialSN, cookie: ack.cookie)
             phase = .waitingOpenAck(ack, localInitialSN: initialSN)
             writeHandshake(.openSyn(open), context: context)
+        case (.waitingInitSyn, .initSyn(let syn)):
+            try answerInitSyn(syn, context: context)
+        case (.waitingOpenSyn(let offer), .openSyn(let open)):
+            guard open.cookie.elementsEqual(offer.cookie) else {
+                throw TransportError.handshake("the OpenSyn did not return our cookie")
+            }
+            let localSN = UInt64.random(in: 0...space.mask)
+            writeHandshake(.openAck(OpenAck(leaseMilliseconds: config.leaseMilliseconds, initialSN: localSN)), context: context)
+            let params = TransportParameters(
+                remoteZID: offer.syn.zid, remoteWhatAmI: offer.syn.whatAmI, batchSize: offer.batchSize,
+                resolution: offer.resolution, qos: offer.qos, patch: offer.patch,
+                remoteLeaseMilliseconds: open.leaseMilliseconds, remoteInitialSN: open.initialSN, localInitialSN: localSN)
+            established(params, context: context)
         case (.waitingOpenAck(let initAck, let localSN), .openAck(let openAck)):
             let params = TransportParameters(
                 remoteZID: initAck.zid, remoteWhatAmI: initAck.whatAmI,
@@ -117,6 +158,30 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
         default:
             throw TransportError.handshake("unexpected \(message) during the handshake")
         }
+    }
+
+    /// Listener side: agree on the smaller of each offer and ours, and hand out
+    /// a random cookie the OpenSyn must bring back (zenoh-wire.md §7).
+    private func answerInitSyn(_ syn: InitSyn, context: ChannelHandlerContext) throws {
+        guard syn.version == TransportMessage.protocolVersion else {
+            writeHandshake(.close(Close(reason: Close.invalid, closesSession: true)), context: context)
+            throw TransportError.handshake("peer speaks protocol version \(syn.version), not \(TransportMessage.protocolVersion)")
+        }
+        guard syn.zid != config.zid else { throw TransportError.handshake("connection to self") }
+        let fsn = min(syn.resolution & 0x03, config.resolution & 0x03)
+        let rid = min((syn.resolution >> 2) & 0x03, (config.resolution >> 2) & 0x03)
+        let resolution = fsn | rid << 2
+        let batchSize = min(offeredBatchSize, Int(syn.batchSize))
+        let qos = config.qos && syn.qos
+        let patch = min(config.patch, syn.patch ?? 0)
+        let cookie = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        var ack = InitAck(whatAmI: config.whatAmI, zid: config.zid, resolution: resolution,
+                          batchSize: UInt16(clamping: batchSize), cookie: cookie[...])
+        ack.qos = qos
+        ack.patch = patch > 0 ? patch : nil
+        space = SequenceNumberSpace(resolution: resolution)
+        phase = .waitingOpenSyn(Offer(syn: syn, cookie: cookie, resolution: resolution, batchSize: batchSize, qos: qos, patch: patch > 0))
+        writeHandshake(.initAck(ack), context: context)
     }
 
     private func established(_ params: TransportParameters, context: ChannelHandlerContext) {
@@ -168,7 +233,7 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
             switch phase {
             case .established(let transport):
                 try receive(batch, transport: transport)
-            case .waitingInitAck, .waitingOpenAck:
+            case .waitingInitAck, .waitingOpenAck, .waitingInitSyn, .waitingOpenSyn:
                 try handleHandshake(batch, context: context)
             case .idle, .closed:
                 return
@@ -258,7 +323,12 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
         closeError = error
         switch phase {
         case .established(let transport):
-            logger.warning("session closed", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
+            // A peer that says goodbye is not a problem; silence, garbage and errors are.
+            if case .closedByPeer = error {
+                logger.info("session closed", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
+            } else {
+                logger.warning("session closed", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
+            }
             transport.abort()
         default:
             promise.fail(error)

@@ -1,0 +1,212 @@
+import Logging
+import NIOCore
+import PetrelKeyExpr
+import PetrelSession
+import PetrelTime
+import PetrelTransport
+import PetrelWire
+import Synchronization
+
+/// The agent's gateway role: devices on serial lines, UDP or TCP open Zenoh
+/// client sessions with the agent, and the agent carries them upstream over
+/// its own session. One hop, no mesh: a device's subscribers, queryables and
+/// tokens become declarations of the agent's session at the router; its
+/// publications and queries go upstream and to the other devices; what
+/// arrives from upstream reaches the devices that declared interest in it.
+///
+/// Towards a device the gateway behaves as a router: it answers the handshake
+/// as `router`, and answers a client's subscriber/queryable interest with a
+/// catch-all declaration (`**`), since whatever the device sends, the router
+/// upstream does the filtering.
+public final class Gateway: TransportDelegate, Sendable {
+    let session: Session
+    let logger: Logger
+    let faces = Mutex<[UInt32: Face]>([:])
+    private let nextFaceID = Atomic<UInt32>(1)
+    private let listeners = Mutex<[TransportListener]>([])
+    private let totals = Mutex<Totals>(Totals())
+    let work = SerialWork()
+
+    public struct Totals: Sendable, Equatable {
+        public var sessionsAccepted: UInt64 = 0
+        public var samplesFromDevices: UInt64 = 0
+        public var samplesToDevices: UInt64 = 0
+        public var queriesFromDevices: UInt64 = 0
+        public var queriesToDevices: UInt64 = 0
+        public var unknownKeyExprs: UInt64 = 0
+    }
+
+    /// What the admin space shows of one device session.
+    public struct DeviceSession: Sendable, Equatable {
+        public var zid: String
+        public var whatAmI: String
+        public var link: String
+        public var subscribers: Int
+        public var queryables: Int
+        public var tokens: Int
+        public var samplesIn: UInt64
+        public var samplesOut: UInt64
+    }
+
+    public init(session: Session, logger: Logger = Logger(label: "petrel.gateway")) {
+        self.session = session
+        self.logger = logger
+    }
+
+    /// Listens on `endpoint`; devices may connect as soon as this returns.
+    /// - Throws: `TransportError.link` naming the endpoint.
+    @discardableResult
+    public func listen(on endpoint: Endpoint, config: TransportConfig, group: EventLoopGroup) async throws -> TransportListener {
+        let listener = try await TransportListener.listen(on: endpoint, config: config, group: group, delegate: self,
+                                                          logger: logger) { [weak self] t in self?.accepted(t) }
+        listeners.withLock { $0.append(listener) }
+        return listener
+    }
+
+    /// Stops listening and closes every device session.
+    public func stop() async {
+        let ls = listeners.withLock { l in
+            let all = l
+            l.removeAll()
+            return all
+        }
+        for l in ls { await l.close() }
+        let transports = faces.withLock { $0.values.map(\.transport) }
+        for t in transports { await t.close() }
+    }
+
+    public var devices: [DeviceSession] {
+        faces.withLock { fs in
+            fs.values.sorted { $0.id < $1.id }.map { f in
+                DeviceSession(zid: "\(f.transport.parameters.remoteZID)", whatAmI: "\(f.transport.parameters.remoteWhatAmI)",
+                              link: "\(f.transport.endpoint)", subscribers: f.subscribers.count, queryables: f.queryables.count,
+                              tokens: f.tokenKeys.count, samplesIn: f.samplesIn, samplesOut: f.samplesOut)
+            }
+        }
+    }
+
+    public var statistics: Totals { totals.withLock { $0 } }
+
+    /// Whether a listener on `endpoint` is open.
+    public func isListening(on endpoint: Endpoint) -> Bool {
+        listeners.withLock { $0.contains { $0.endpoint == endpoint } }
+    }
+
+    func count(_ update: (inout Totals) -> Void) {
+        totals.withLock { update(&$0) }
+    }
+
+    // MARK: Sessions coming and going
+
+    private func accepted(_ transport: UnicastTransport) {
+        _ = face(for: transport)
+        count { $0.sessionsAccepted += 1 }
+        logger.info("device session open", metadata: ["link": "\(transport.endpoint)",
+                                                        "device": "\(transport.parameters.remoteZID)",
+                                                        "whatami": "\(transport.parameters.remoteWhatAmI)"])
+    }
+
+    /// The face of `transport`, registered on first sight.
+    func face(for transport: UnicastTransport) -> UInt32 {
+        faces.withLock { fs in
+            if let f = fs.values.first(where: { $0.transport === transport }) { return f.id }
+            let id = nextFaceID.add(1, ordering: .relaxed).oldValue
+            fs[id] = Face(id: id, transport: transport)
+            return id
+        }
+    }
+
+    public func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability) {
+        let id = face(for: transport)
+        switch message {
+        case .push(let push): relayPush(push, from: id, reliability: reliability)
+        case .declare(let d): handleDeclare(d, from: id)
+        case .interest(let i): handleInterest(i, from: id)
+        case .request(let r): handleRequest(r, from: id)
+        case .response(let r): handleResponse(r, from: id)
+        case .responseFinal(let f): handleResponseFinal(f, from: id)
+        case .oam: break
+        }
+    }
+
+    public func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {
+        let gone: Face? = faces.withLock { fs in
+            guard let f = fs.values.first(where: { $0.transport === transport }) else { return nil }
+            return fs.removeValue(forKey: f.id)
+        }
+        guard let gone else { return }
+        logger.info("device session closed", metadata: ["link": "\(transport.endpoint)",
+                                                          "device": "\(transport.parameters.remoteZID)",
+                                                          "reason": "\(error.map { "\($0)" } ?? "closed")"])
+        // Its declarations leave the network with it.
+        for s in gone.upstreamSubscribers.values { s.undeclare() }
+        for q in gone.upstreamQueryables.values { q.undeclare() }
+        for t in gone.upstreamTokens.values { t.undeclare() }
+        for l in gone.livelinessSubscribers.values { l.undeclare() }
+        for f in gone.forwarded.values {
+            switch f {
+            case .upstream(_, let done): done()
+            case .local(let fan): fan.sourceDone()
+            }
+        }
+    }
+
+    // MARK: Publications
+
+    private func relayPush(_ push: Push, from id: UInt32, reliability: Reliability) {
+        guard let key = faces.withLock({ fs -> String? in
+            fs[id]?.samplesIn += 1
+            return fs[id]?.resolve(push.wireExpr)
+        }), let k = try? KeyExpr(key) else {
+            count { $0.unknownKeyExprs += 1 }
+            logger.debug("push on an unknown key expression from a device", metadata: ["wireExpr": "\(push.wireExpr)"])
+            return
+        }
+        count { $0.samplesFromDevices += 1 }
+        var options = PutOptions()
+        options.priority = push.qos.priority
+        options.congestionControl = push.qos.congestionControl
+        options.express = push.qos.isExpress
+        options.reliability = reliability
+        options.origin = id
+        switch push.body {
+        case .put(let p):
+            options.encoding = p.encoding
+            options.attachment = p.attachment
+            // As a router with timestamping would: readings get the time they passed the gateway.
+            options.timestamp = p.timestamp ?? session.clock.newTimestamp()
+            _ = session.relay(.put, key: k, payload: p.payload, options: options)
+        case .del(let d):
+            options.attachment = d.attachment
+            options.timestamp = d.timestamp ?? session.clock.newTimestamp()
+            _ = session.relay(.delete, key: k, payload: [], options: options)
+        }
+    }
+
+    /// A sample for device `id` through its subscriber `subscriberID`.
+    func deliver(_ sample: Sample, to id: UInt32, through subscriberID: UInt32) {
+        guard sample.origin != id, let k = try? KeyExpr(sample.key) else { return }
+        let transport: UnicastTransport? = faces.withLock { fs in
+            guard var f = fs[id], f.deliveringSubscriber(for: k) == subscriberID else { return nil }
+            f.samplesOut += 1
+            fs[id] = f
+            return f.transport
+        }
+        guard let transport else { return }
+        count { $0.samplesToDevices += 1 }
+        let body: PushBody
+        switch sample.kind {
+        case .put:
+            body = .put(Put(payload: sample.payload, encoding: sample.encoding, timestamp: sample.timestamp, attachment: sample.attachment))
+        case .delete:
+            body = .del(Del(timestamp: sample.timestamp, attachment: sample.attachment))
+        }
+        let qos = NetworkQoS(priority: sample.priority, congestionControl: sample.congestionControl, express: sample.express)
+        transport.send(Push(wireExpr: WireExpr(sample.key), body: body, qos: qos), priority: sample.priority)
+    }
+
+    func send(_ declaration: Declaration, interestID: UInt32? = nil, to id: UInt32) {
+        guard let t = faces.withLock({ $0[id]?.transport }) else { return }
+        t.send(Declare(declaration: declaration, interestID: interestID, qos: .declare), priority: .control)
+    }
+}

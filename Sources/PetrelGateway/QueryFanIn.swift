@@ -1,0 +1,49 @@
+import Synchronization
+import PetrelTransport
+import PetrelWire
+
+/// Gathers the answers to one device's query from several places (upstream
+/// and other devices) into that device's request: replies pass through as
+/// they come, and the one final answer goes out when every source is done or
+/// the query's time is up.
+final class QueryFanIn: Sendable {
+    let requestID: UInt32
+    let transport: UnicastTransport
+    private let state = Mutex<(open: Int, finished: Bool)>((0, false))
+
+    init(requestID: UInt32, transport: UnicastTransport) {
+        self.requestID = requestID
+        self.transport = transport
+    }
+
+    /// One more place will answer.
+    func addSource() {
+        state.withLock { $0.open += 1 }
+    }
+
+    func forward(_ response: Response) {
+        guard !state.withLock({ $0.finished }) else { return }
+        var r = response
+        r.requestID = requestID
+        transport.send(r, priority: .data)
+    }
+
+    /// A source gave its final answer.
+    func sourceDone() {
+        let last = state.withLock { s -> Bool in
+            s.open -= 1
+            return s.open <= 0 && !s.finished
+        }
+        if last { finish() }
+    }
+
+    /// Ends the query now (timeout, or no source at all).
+    func finish() {
+        let first = state.withLock { s -> Bool in
+            if s.finished { return false }
+            s.finished = true
+            return true
+        }
+        if first { transport.send(ResponseFinal(requestID: requestID, qos: .request), priority: .data) }
+    }
+}
