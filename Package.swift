@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "PetrelAgentTests", dependencies: ["PetrelAgent", "PetrelTransport", "PetrelKeyExpr"]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelSerial",
+            "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -6,6 +6,7 @@
     zenoh_client.py -e ... get SELECTOR [--consolidation auto|none|monotonic|latest] [--target ...] [--timeout S]
     zenoh_client.py -e ... queryable KEYEXPR [--reply KEY=VALUE ...] [--timeout S] [--delay S]
     zenoh_client.py -e ... liveliness-token KEY [--timeout S]
+    zenoh_client.py -e ... liveliness-get KEYEXPR [--timeout S]     one line per alive token
 
 Every sample/reply is printed as one JSON line: {"kind","key","payload","encoding","timestamp","attachment"}.
 "ready" is printed (as {"ready": true}) once declarations are in place.
@@ -68,6 +69,7 @@ def main():
     q.add_argument("--timeout", type=float, default=30); q.add_argument("--delay", type=float, default=0)
     q.add_argument("--timestamped", action="store_true"); q.add_argument("--no-final", action="store_true")
     t = sub.add_parser("liveliness-token"); t.add_argument("key"); t.add_argument("--timeout", type=float, default=30)
+    lg = sub.add_parser("liveliness-get"); lg.add_argument("key"); lg.add_argument("--timeout", type=float, default=10)
     args = ap.parse_args()
 
     conf = zenoh.Config()
@@ -145,6 +147,10 @@ def main():
         emit({"ready": True})
         time.sleep(args.timeout)
         token.undeclare()
+    elif args.cmd == "liveliness-get":
+        for reply in session.liveliness().get(args.key, timeout=args.timeout):
+            if reply.ok is not None:
+                emit({"kind": "put", "key": str(reply.ok.key_expr)})
     session.close()
 
 

@@ -55,7 +55,7 @@ extension InteropTests {
             for _ in 0..<3 { _ = try await session.getAll("@/\(zid)/petrel/counters", timeout: .seconds(2)) }
             let all = try await PythonZenoh.run(router, ["get", "@/**/petrel/**", "--timeout", "3"]).compactMap(jsonObject)
             let keys = Set(all.compactMap { $0["key"] as? String })
-            #expect(keys == ["@/\(zid)/petrel/status", "@/\(zid)/petrel/links", "@/\(zid)/petrel/counters", "@/\(zid)/petrel/version"])
+            #expect(keys == ["@/\(zid)/petrel/status", "@/\(zid)/petrel/links", "@/\(zid)/petrel/sessions", "@/\(zid)/petrel/counters", "@/\(zid)/petrel/version"])
             let statusReply = try #require(all.first { ($0["key"] as? String)?.hasSuffix("/status") == true })
             let json = try #require(jsonObject(statusReply["payload"] as? String ?? ""))
             let counters = try #require(json["counters"] as? [String: Any])
