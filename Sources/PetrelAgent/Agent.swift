@@ -117,7 +117,12 @@ public final class Agent: Sendable {
 
         // The gateway role: devices' sessions on the listen endpoints.
         if !config.listen.isEmpty {
-            let gateway = Gateway(session: session, logger: logger)
+            // A device's readings while the router is away wait in the offline buffer like the agent's own.
+            let gateway = Gateway(session: session, logger: logger) { [weak uplink] sample in
+                guard let uplink, let ts = sample.timestamp else { return }
+                uplink.keepForReplay(UplinkSample(kind: sample.kind, key: sample.key, payload: Array(sample.payload),
+                                                  encoding: sample.encoding, timestamp: ts, attachment: sample.attachment.map(Array.init)))
+            }
             state.withLock { $0.gateway = gateway }
             var transport = sessionConfig.transport
             transport.whatAmI = .router

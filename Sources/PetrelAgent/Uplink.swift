@@ -119,6 +119,12 @@ public final class Uplink: Sendable {
         keep(sample)
     }
 
+    /// Keeps a sample that could not be sent (a device's reading while no
+    /// router is connected) for the replay after reconnection.
+    public func keepForReplay(_ sample: UplinkSample) {
+        keep(sample)
+    }
+
     private func keep(_ sample: UplinkSample) {
         guard let buffer else {
             state.withLock { $0.counters.refused += 1 }

@@ -48,9 +48,15 @@ public final class Gateway: TransportDelegate, Sendable {
         public var samplesOut: UInt64
     }
 
-    public init(session: Session, logger: Logger = Logger(label: "petrel.gateway")) {
+    /// Where devices' samples go when no router is connected (the agent's
+    /// offline buffer); without it they are dropped and counted.
+    let undelivered: (@Sendable (Sample) -> Void)?
+
+    public init(session: Session, logger: Logger = Logger(label: "petrel.gateway"),
+                undelivered: (@Sendable (Sample) -> Void)? = nil) {
         self.session = session
         self.logger = logger
+        self.undelivered = undelivered
     }
 
     /// Listens on `endpoint`; devices may connect as soon as this returns.
@@ -175,11 +181,16 @@ public final class Gateway: TransportDelegate, Sendable {
             options.attachment = p.attachment
             // As a router with timestamping would: readings get the time they passed the gateway.
             options.timestamp = p.timestamp ?? session.clock.newTimestamp()
-            _ = session.relay(.put, key: k, payload: p.payload, options: options)
+            if !session.relay(.put, key: k, payload: p.payload, options: options) {
+                undelivered?(Sample(kind: .put, key: k.string, payload: p.payload, encoding: p.encoding,
+                                    timestamp: options.timestamp, attachment: p.attachment))
+            }
         case .del(let d):
             options.attachment = d.attachment
             options.timestamp = d.timestamp ?? session.clock.newTimestamp()
-            _ = session.relay(.delete, key: k, payload: [], options: options)
+            if !session.relay(.delete, key: k, payload: [], options: options) {
+                undelivered?(Sample(kind: .delete, key: k.string, timestamp: options.timestamp, attachment: d.attachment))
+            }
         }
     }
 

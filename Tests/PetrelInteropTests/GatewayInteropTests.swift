@@ -22,7 +22,11 @@ extension InteropTests {
             let port = TestEnvironment.freePort()
             let tcp = "tcp/127.0.0.1:\(port)"
             let udp = "udp/127.0.0.1:\(port)"
-            let agent = try PetrelTool.start(["agent", "-e", router.tcp, "-l", tcp, "-l", udp] + extra)
+            try TestEnvironment.requirePetrel()
+            // A data directory of its own: no backlog from another test.
+            let agent = try TestProcess("petrel agent (gateway)", executable: TestEnvironment.petrel,
+                                        arguments: ["agent", "-e", router.tcp, "-l", tcp, "-l", udp] + extra,
+                                        environment: ["PETREL_DATA_DIR": AgentInteropTests.dataDir()])
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {
                 let log = agent.errorOutput
@@ -196,6 +200,28 @@ extension InteropTests {
             #expect(dev["subscribers"] as? Int == 1)
             #expect(dev["samplesIn"] as? Int == 1)
             #expect((dev["link"] as? String)?.hasPrefix("udp/127.0.0.1:") == true)
+        }
+
+        @Test("a device's readings while the router is down wait in the agent's offline buffer and arrive after it returns")
+        func deviceReadingsSurviveAnOutage() async throws {
+            let router = try await ZenohRouter.start()
+            let gateway = try await Self.startGateway(router)
+            defer { gateway.process.kill() }
+            let device = try await openSession(gateway.tcp)
+            defer { Task { await device.close() } }
+            await router.kill()
+            let deadline = ContinuousClock.now + .seconds(15)
+            while !gateway.process.errorOutput.contains(where: { $0.contains("link down") }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            for i in 0..<20 { try await device.put("outage/reading", "\(i)") }
+            let back = try await ZenohRouter.start(port: router.port)
+            defer { back.process.kill() }
+            let sub = try await PythonZenoh.startReady(back, ["sub", "outage/**", "--count", "20", "--timeout", "30"])
+            defer { sub.kill() }
+            let lines = await sub.waitForLines(20, timeout: .seconds(25)) { $0.contains("outage/reading") }
+            let values = lines.compactMap(jsonObject).compactMap { $0["payload"] as? String }
+            #expect(values == (0..<20).map { "\($0)" }, "gateway said: \(gateway.process.errorOutput.suffix(6))")
         }
     }
 }
