@@ -122,9 +122,9 @@ public final class Gateway: TransportDelegate, Sendable {
         }
     }
 
-    public func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability) {
+    public func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability) {
         let id = face(for: transport)
-        switch message {
+        switch consume message {
         case .push(let push): relayPush(push, from: id, reliability: reliability)
         case .declare(let d): handleDeclare(d, from: id)
         case .interest(let i): handleInterest(i, from: id)

@@ -6,8 +6,9 @@ import PetrelWire
 // What the session does with each network message from the router.
 // Runs on the link's event loop.
 extension Session {
-    func handle(_ message: NetworkMessage, from transport: UnicastTransport, reliability: Reliability) {
-        switch message {
+    func handle(_ message: consuming NetworkMessage, from transport: UnicastTransport, reliability: Reliability) {
+        // Consumed all the way to the sample: a received message is moved, not copied.
+        switch consume message {
         case .push(let push):
             handlePush(push, reliability: reliability)
         case .request(let request):
@@ -27,11 +28,12 @@ extension Session {
 
     private func observe(_ ts: Timestamp?) {
         guard let ts else { return }
-        // A peer's clock far ahead of ours is its problem; keep our clock sane.
-        try? clock.update(with: ts)
+        // Merged (with the drift check: a peer's clock far ahead of ours is its
+        // problem) when we next issue a timestamp, not on every sample.
+        clock.observe(ts)
     }
 
-    private func handlePush(_ push: Push, reliability: Reliability) {
+    private func handlePush(_ push: consuming Push, reliability: Reliability) {
         guard let route = state.withLock({ $0.route(push.wireExpr) }) else {
             counters.add(.unknownKeyExprs, 1)
             logger.debug("push on an undeclared key expression id", metadata: ["wireExpr": "\(push.wireExpr)"])
@@ -39,13 +41,14 @@ extension Session {
         }
         counters.add(.samplesIn, 1)
         guard !route.handlers.isEmpty else { return }
-        let sample = Self.sample(key: route.key, body: push.body, qos: push.qos)
+        let qos = push.qos
+        let sample = Self.sample(key: route.key, body: push.body, qos: qos)
         observe(sample.timestamp)
         for h in route.handlers { h(sample) }
     }
 
-    static func sample(key: String, body: PushBody, qos: NetworkQoS = .default) -> Sample {
-        switch body {
+    static func sample(key: String, body: consuming PushBody, qos: NetworkQoS = .default) -> Sample {
+        switch consume body {
         case .put(let p):
             return Sample(kind: .put, key: key, payload: p.payload, encoding: p.encoding, timestamp: p.timestamp,
                           attachment: p.attachment, priority: qos.priority, congestionControl: qos.congestionControl,

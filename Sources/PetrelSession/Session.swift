@@ -229,8 +229,8 @@ public final class Session: Sendable {
 final class SessionTransportDelegate: TransportDelegate, @unchecked Sendable {
     weak var session: Session?
 
-    func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability) {
-        session?.handle(message, from: transport, reliability: reliability)
+    func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability) {
+        session?.handle(consume message, from: transport, reliability: reliability)
     }
 
     func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {

@@ -29,6 +29,8 @@ public final class HybridLogicalClock: Sendable {
     public let maxDelta: NTP64
     public let physicalClock: any PhysicalClock
     private let last: Mutex<NTP64>
+    /// The newest remote time seen through `observe`, not merged yet (0: none).
+    private let observed = Atomic<UInt64>(0)
 
     /// A clock issuing timestamps for `id`. `maxDelta` is converted to NTP64 as uhlc
     /// converts durations (nanoseconds, fraction rounded down).
@@ -50,6 +52,7 @@ public final class HybridLogicalClock: Sendable {
     /// cleared; if `now` is past the last time (its counter bits cleared too), the
     /// new time is `now`, otherwise last + 1.
     public func newTimestamp() -> Timestamp {
+        mergeObserved()
         let now = physicalNow()
         let time = last.withLock { last -> NTP64 in
             if now.rawValue > last.rawValue & ~Self.counterMask {
@@ -86,6 +89,25 @@ public final class HybridLogicalClock: Sendable {
                 last = Self.successor(of: last)
             }
         }
+    }
+
+    /// The cheap form of `update(with:)` for a stream of received samples:
+    /// remembers the newest remote time (no clock read, no lock), merged with
+    /// the same rule and drift check before the next timestamp is issued.
+    public func observe(_ timestamp: Timestamp) {
+        let t = timestamp.time.rawValue
+        var current = observed.load(ordering: .relaxed)
+        while t > current {
+            let (exchanged, actual) = observed.compareExchange(expected: current, desired: t, ordering: .relaxed)
+            if exchanged { break }
+            current = actual
+        }
+    }
+
+    private func mergeObserved() {
+        let pending = observed.exchange(0, ordering: .relaxed)
+        guard pending != 0 else { return }
+        try? update(with: Timestamp(time: NTP64(rawValue: pending), id: id))
     }
 
     private func physicalNow() -> NTP64 {

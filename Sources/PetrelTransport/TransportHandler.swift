@@ -259,7 +259,8 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
                 throw TransportError.malformed("\(error)")
             }
             guard let item else { break }
-            switch item {
+            // Consumed: the message moves on to the delegate without a copy.
+            switch consume item {
             case .frame(let h):
                 let idx = ChannelIndex(priority: h.priority ?? .data, reliability: h.reliability).rawValue
                 if h.priority != nil && !transport.parameters.qos {

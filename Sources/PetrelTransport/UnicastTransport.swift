@@ -8,7 +8,7 @@ import PetrelWire
 /// Receives what a session's transport delivers. Called on the link's event loop.
 public protocol TransportDelegate: AnyObject, Sendable {
     /// A network message arrived (from a frame or a reassembled run of fragments).
-    func transport(_ transport: UnicastTransport, didReceive message: NetworkMessage, reliability: Reliability)
+    func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability)
     /// The session ended: closed by us, by the peer, by a lease expiry or a link error.
     func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?)
 }

@@ -22,7 +22,7 @@ struct FoundationFreeTests {
         #expect(text.hasSuffix(#""uptimeSeconds":12.25,"version":{"petrel":"0.1.0","swift":"6.3","zenohProtocol":9},"zid":"a1b2"}"#))
 
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(parsed.keys.sorted() == ["buffer", "counters", "links", "mode", "storages", "uptimeSeconds", "version", "zid"])
+        #expect(parsed.keys.sorted() == ["buffer", "counters", "links", "mode", "sessions", "storages", "uptimeSeconds", "version", "zid"])
         let links = try #require(parsed["links"] as? [[String: Any]])
         #expect(links[0]["batchSize"] as? Int == 65535 && links[0]["peer"] as? String == "c3d4")
         #expect(links[1]["peer"] == nil)

@@ -31,8 +31,16 @@ extension WireReader {
     
     public mutating func readZIDBytes(count: Int, _ field: StaticString) throws(DecodeError) -> ZenohID {
         guard (1...16).contains(count) else { throw DecodeError(.valueOutOfRange, field, value: UInt64(count)) }
-        let b = try readRaw(count, field)
-        guard let id = ZenohID(wireBytes: b) else { throw DecodeError(.invalidValue, field) }
+        guard count <= remaining else { throw DecodeError(.truncated, field, value: UInt64(count)) }
+        // Straight from the batch: every timestamped sample carries a ZID, and
+        // a slice per ZID (retain, release, generic walk) showed in profiles.
+        var low: UInt64 = 0, high: UInt64 = 0
+        for k in 0..<count {
+            let b = UInt64(bytes[index + k])
+            if k < 8 { low |= b << UInt64(k * 8) } else { high |= b << UInt64((k - 8) * 8) }
+        }
+        index += count
+        guard let id = ZenohID(high: high, low: low) else { throw DecodeError(.invalidValue, field) }
         return id
     }
 

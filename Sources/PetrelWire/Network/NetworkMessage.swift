@@ -1,13 +1,17 @@
 /// A network message (§9): what travels inside a Frame, or inside a
 /// reassembled run of Fragments.
+///
+/// Every received sample moves through this enum by value, and an enum is as
+/// large as its largest case: all but PUSH and RESPONSE_FINAL are boxed
+/// (`indirect`), so the enum stays the size of a Push.
 public enum NetworkMessage: Equatable, Sendable {
     case push(Push)
-    case request(Request)
-    case response(Response)
+    indirect case request(Request)
+    indirect case response(Response)
     case responseFinal(ResponseFinal)
-    case declare(Declare)
-    case interest(Interest)
-    case oam(NetworkOAM)
+    indirect case declare(Declare)
+    indirect case interest(Interest)
+    indirect case oam(NetworkOAM)
 
     /// Network ids are 0x19...0x1F; a Frame ends at the first byte whose id is not one.
     
@@ -30,6 +34,7 @@ public enum NetworkMessage: Equatable, Sendable {
 
     /// Reads one network message, header included. An id outside 0x19...0x1F
     /// is `unexpectedMessageID`.
+    @inline(__always)
     public static func decode(from r: inout WireReader) throws(DecodeError) -> NetworkMessage {
         let header = try r.readByte("network message header")
         switch Header.id(header) {

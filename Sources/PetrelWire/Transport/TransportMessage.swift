@@ -1,15 +1,18 @@
 /// A transport message (zenoh-wire.md §6): what a batch is made of.
+///
+/// The handshake, Join and OAM messages are boxed (`indirect`) so that the
+/// batch reader's items stay small: see `NetworkMessage`.
 public enum TransportMessage: Equatable, Sendable {
-    case initSyn(InitSyn)
-    case initAck(InitAck)
-    case openSyn(OpenSyn)
-    case openAck(OpenAck)
+    indirect case initSyn(InitSyn)
+    indirect case initAck(InitAck)
+    indirect case openSyn(OpenSyn)
+    indirect case openAck(OpenAck)
     case close(Close)
     case keepAlive(KeepAlive)
-    case frame(Frame)
+    indirect case frame(Frame)
     case fragment(Fragment)
-    case join(Join)
-    case oam(TransportOAM)
+    indirect case join(Join)
+    indirect case oam(TransportOAM)
 
     /// The protocol version of Zenoh 1.x, carried by Init, Join, Scout and Hello.
     public static let protocolVersion: UInt8 = 0x09

@@ -8,25 +8,57 @@ public struct Put: Equatable, Sendable {
 
     public var timestamp: Timestamp?
     public var encoding: Encoding
-    public var sourceInfo: SourceInfo?
+    public var attachment: ZBytes?
+    public var payload: ZBytes
+    /// Extensions a sample rarely carries, out of line (see `Push`).
+    private var rare: Rare?
+
+    public var sourceInfo: SourceInfo? {
+        get { rare?.sourceInfo }
+        set { rare = Rare.make(sourceInfo: newValue, isSharedMemory: isSharedMemory, unknownExtensions: unknownExtensions) }
+    }
     /// Ext `12` (mandatory unit): the payload is a shared-memory handle. Never
     /// sent by Petrel; a receiver that sees it cannot read the payload.
-    public var isSharedMemory: Bool
-    public var attachment: ZBytes?
-    public var unknownExtensions: [ZExtension]
-    public var payload: ZBytes
+    public var isSharedMemory: Bool {
+        get { rare?.isSharedMemory ?? false }
+        set { rare = Rare.make(sourceInfo: sourceInfo, isSharedMemory: newValue, unknownExtensions: unknownExtensions) }
+    }
+    public var unknownExtensions: [ZExtension] {
+        get { rare?.unknownExtensions ?? [] }
+        set { rare = Rare.make(sourceInfo: sourceInfo, isSharedMemory: isSharedMemory, unknownExtensions: newValue) }
+    }
 
-    
+    /// Immutable: a change makes a new one, so copies stay independent.
+    private final class Rare: Sendable {
+        let sourceInfo: SourceInfo?
+        let isSharedMemory: Bool
+        let unknownExtensions: [ZExtension]
+
+        private init(sourceInfo: SourceInfo?, isSharedMemory: Bool, unknownExtensions: [ZExtension]) {
+            self.sourceInfo = sourceInfo
+            self.isSharedMemory = isSharedMemory
+            self.unknownExtensions = unknownExtensions
+        }
+
+        static func make(sourceInfo: SourceInfo?, isSharedMemory: Bool, unknownExtensions: [ZExtension]) -> Rare? {
+            if sourceInfo == nil && !isSharedMemory && unknownExtensions.isEmpty { return nil }
+            return Rare(sourceInfo: sourceInfo, isSharedMemory: isSharedMemory, unknownExtensions: unknownExtensions)
+        }
+    }
+
     public init(payload: ZBytes, encoding: Encoding = .zenohBytes, timestamp: Timestamp? = nil,
                 sourceInfo: SourceInfo? = nil, attachment: ZBytes? = nil,
                 isSharedMemory: Bool = false, unknownExtensions: [ZExtension] = []) {
         self.payload = payload
         self.encoding = encoding
         self.timestamp = timestamp
-        self.sourceInfo = sourceInfo
         self.attachment = attachment
-        self.isSharedMemory = isSharedMemory
-        self.unknownExtensions = unknownExtensions
+        self.rare = Rare.make(sourceInfo: sourceInfo, isSharedMemory: isSharedMemory, unknownExtensions: unknownExtensions)
+    }
+
+    public static func == (a: Put, b: Put) -> Bool {
+        a.payload == b.payload && a.encoding == b.encoding && a.timestamp == b.timestamp && a.attachment == b.attachment
+            && a.sourceInfo == b.sourceInfo && a.isSharedMemory == b.isSharedMemory && a.unknownExtensions == b.unknownExtensions
     }
 
     
@@ -50,23 +82,33 @@ public struct Put: Equatable, Sendable {
 
     /// Decodes the body after `header` (already read).
     
+    // Inlined into the batch reader so a sample is built where it ends up
+    // instead of being copied through each level.
+    @inline(__always)
     public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> Put {
-        var put = Put(payload: [])
-        if header & flagT != 0 { put.timestamp = try r.readTimestamp("PUT.timestamp") }
-        if header & flagE != 0 { put.encoding = try r.readEncoding("PUT.encoding") }
+        // Locals first, one struct at the end (see `Push.decode`).
+        var timestamp: Timestamp?
+        var encoding = Encoding.zenohBytes
+        var sourceInfo: SourceInfo?
+        var isSharedMemory = false
+        var attachment: ZBytes?
+        var unknown: [ZExtension] = []
+        if header & flagT != 0 { timestamp = try r.readTimestamp("PUT.timestamp") }
+        if header & flagE != 0 { encoding = try r.readEncoding("PUT.encoding") }
         var more = header & Header.z != 0
         while more {
             let e = try r.readExtension("PUT.extension")
             more = e.more
             switch e.key {
-            case 0x41: put.sourceInfo = try SourceInfo.decodeBody(e.bytes)
-            case 0x12: put.isSharedMemory = true
-            case 0x43: put.attachment = e.bytes
-            default: try WireReader.unknownExtension(e, "PUT", into: &put.unknownExtensions)
+            case 0x41: sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case 0x12: isSharedMemory = true
+            case 0x43: attachment = e.bytes
+            default: try WireReader.unknownExtension(e, "PUT", into: &unknown)
             }
         }
-        put.payload = try r.readSlice("PUT.payload")
-        return put
+        let payload = try r.readSlice("PUT.payload")
+        return Put(payload: payload, encoding: encoding, timestamp: timestamp, sourceInfo: sourceInfo, attachment: attachment,
+                   isSharedMemory: isSharedMemory, unknownExtensions: unknown)
     }
 }
 
@@ -76,17 +118,44 @@ public struct Del: Equatable, Sendable {
     static let flagT: UInt8 = 0x20
 
     public var timestamp: Timestamp?
-    public var sourceInfo: SourceInfo?
     public var attachment: ZBytes?
-    public var unknownExtensions: [ZExtension]
+    private var rare: Rare?
 
-    
+    public var sourceInfo: SourceInfo? {
+        get { rare?.sourceInfo }
+        set { rare = Rare.make(sourceInfo: newValue, unknownExtensions: unknownExtensions) }
+    }
+    public var unknownExtensions: [ZExtension] {
+        get { rare?.unknownExtensions ?? [] }
+        set { rare = Rare.make(sourceInfo: sourceInfo, unknownExtensions: newValue) }
+    }
+
+    /// Out of line and immutable, as in `Put`.
+    private final class Rare: Sendable {
+        let sourceInfo: SourceInfo?
+        let unknownExtensions: [ZExtension]
+
+        private init(sourceInfo: SourceInfo?, unknownExtensions: [ZExtension]) {
+            self.sourceInfo = sourceInfo
+            self.unknownExtensions = unknownExtensions
+        }
+
+        static func make(sourceInfo: SourceInfo?, unknownExtensions: [ZExtension]) -> Rare? {
+            if sourceInfo == nil && unknownExtensions.isEmpty { return nil }
+            return Rare(sourceInfo: sourceInfo, unknownExtensions: unknownExtensions)
+        }
+    }
+
     public init(timestamp: Timestamp? = nil, sourceInfo: SourceInfo? = nil, attachment: ZBytes? = nil,
                 unknownExtensions: [ZExtension] = []) {
         self.timestamp = timestamp
-        self.sourceInfo = sourceInfo
         self.attachment = attachment
-        self.unknownExtensions = unknownExtensions
+        self.rare = Rare.make(sourceInfo: sourceInfo, unknownExtensions: unknownExtensions)
+    }
+
+    public static func == (a: Del, b: Del) -> Bool {
+        a.timestamp == b.timestamp && a.attachment == b.attachment && a.sourceInfo == b.sourceInfo
+            && a.unknownExtensions == b.unknownExtensions
     }
 
     
@@ -135,6 +204,9 @@ public enum PushBody: Equatable, Sendable {
     }
 
     
+    // Inlined into the batch reader so a sample is built where it ends up
+    // instead of being copied through each level.
+    @inline(__always)
     public static func decode(from r: inout WireReader, _ field: StaticString) throws(DecodeError) -> PushBody {
         let header = try r.readByte(field)
         switch Header.id(header) {
