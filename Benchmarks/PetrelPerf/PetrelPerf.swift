@@ -19,9 +19,11 @@ struct PetrelPerf: AsyncParsableCommand {
 struct Common: ParsableArguments {
     @Option(name: [.customShort("e"), .customLong("connect")]) var connect: String = "tcp/127.0.0.1:7447"
     @Option(help: "Payload size in bytes.") var size: Int = 8
+    @Flag(help: "Do not offer QoS (one priority channel), as zenoh-pico clients do.") var noQos = false
 
     func open() async throws -> Session {
-        let config = SessionConfig(connect: [try Endpoint(connect)])
+        var config = SessionConfig(connect: [try Endpoint(connect)])
+        config.transport.qos = !noQos
         return try await Session.open(config, waitForRouter: .seconds(10))
     }
 }
@@ -81,12 +83,11 @@ struct Pong: AsyncParsableCommand {
         let publisher = try await session.declarePublisher("test/pong", options: {
             var o = PutOptions(); o.express = true; return o
         }())
-        let (stream, continuation) = AsyncStream<ZBytes>.makeStream()
-        _ = try await session.declareSubscriber("test/ping") { continuation.yield($0.payload) }
+        // Answered from the subscriber callback, on the link's thread: no task
+        // or thread hop between receiving the ping and writing the pong.
+        _ = try await session.declareSubscriber("test/ping") { try? publisher.putWithoutWaiting($0.payload) }
         print("ready")
-        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        Task { try? await Task.sleep(until: end); continuation.finish() }
-        for await p in stream { try await publisher.put(p) }
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
         await session.close()
     }
 }
@@ -102,24 +103,56 @@ struct Ping: AsyncParsableCommand {
         let publisher = try await session.declarePublisher("test/ping", options: {
             var o = PutOptions(); o.express = true; return o
         }())
-        let (stream, continuation) = AsyncStream<ZBytes>.makeStream()
-        _ = try await session.declareSubscriber("test/pong") { continuation.yield($0.payload) }
-        try await Task.sleep(for: .milliseconds(500))
-        var it = stream.makeAsyncIterator()
+        // Each pong's arrival (on the link's thread) times the round trip and
+        // sends the next ping at once, as z_ping does from its callback.
+        let total = warmup + samples
+        let run = PingRun(total: total)
         let payload = Array(repeating: UInt8(7), count: common.size)[...]
-        var rtts: [Double] = []
-        for i in 0..<(warmup + samples) {
-            let t0 = ContinuousClock.now
-            try await publisher.put(payload)
-            guard await it.next() != nil else { break }
-            let d = ContinuousClock.now - t0
-            if i >= warmup { rtts.append(Double(d.components.attoseconds) * 1e-12 + Double(d.components.seconds) * 1e6) }
+        _ = try await session.declareSubscriber("test/pong") { _ in
+            if run.arrived() { try? publisher.putWithoutWaiting(payload) }
         }
+        try await Task.sleep(for: .milliseconds(500))
+        run.start()
+        try publisher.putWithoutWaiting(payload)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !run.isDone && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        var rtts = Array(run.rtts.dropFirst(warmup))
         rtts.sort()
         guard !rtts.isEmpty else { throw ExitCode(1) }
         print(String(format: "rtt_us median %.1f p99 %.1f n %d", rtts[rtts.count / 2], rtts[min(rtts.count - 1, rtts.count * 99 / 100)], rtts.count))
         await session.close()
     }
+}
+
+/// Round-trip times of a ping run, recorded from the link's thread.
+final class PingRun: Sendable {
+    private struct State {
+        var sentAt = ContinuousClock.now
+        var rtts: [Double] = []
+    }
+    private let state = Mutex(State())
+    let total: Int
+
+    init(total: Int) {
+        self.total = total
+        state.withLock { $0.rtts.reserveCapacity(total) }
+    }
+
+    func start() { state.withLock { $0.sentAt = ContinuousClock.now } }
+
+    /// Records a pong; returns whether another ping should go.
+    func arrived() -> Bool {
+        state.withLock { s in
+            let now = ContinuousClock.now
+            let d = now - s.sentAt
+            s.rtts.append(Double(d.components.attoseconds) * 1e-12 + Double(d.components.seconds) * 1e6)
+            s.sentAt = now
+            return s.rtts.count < total
+        }
+    }
+
+    var isDone: Bool { state.withLock { $0.rtts.count >= total } }
+    var rtts: [Double] { state.withLock { $0.rtts } }
 }
 
 /// Resident set size of this process, from /proc.

@@ -63,8 +63,8 @@ extension Session {
     /// order received and without waiting: local subscribers see it tagged with
     /// `options.origin`, the router gets it if a link is up. Returns whether it
     /// was queued for the router.
-    package func relay(_ kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions) -> Bool {
-        let push = prepare(kind: kind, wireExpr: WireExpr(key.string), key: key, payload: payload, options: options)
+    package func relay(_ kind: Sample.Kind, key: KeyExpr, wireExpr: WireExpr? = nil, payload: ZBytes, options: PutOptions) -> Bool {
+        let push = prepare(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options)
         guard send(push, priority: options.priority, reliability: options.reliability, express: options.express) else {
             counters.add(.dropsDisconnected, 1)
             return false
@@ -129,6 +129,19 @@ public final class Publisher: Sendable {
         if let attachment { o.attachment = attachment }
         if let timestamp { o.timestamp = timestamp }
         try await session.publish(kind: .put, wireExpr: wireExpr, key: key, payload: payload, options: o)
+    }
+
+    /// Puts without ever suspending, for callers that cannot wait (a
+    /// subscriber callback answering on the link's thread, a sensor loop):
+    /// the sample is queued even when the link is congested. Throws
+    /// `notConnected` while no router is up.
+    public func putWithoutWaiting(_ payload: ZBytes, encoding: Encoding? = nil, attachment: ZBytes? = nil) throws {
+        var o = options
+        if let encoding { o.encoding = encoding }
+        if let attachment { o.attachment = attachment }
+        if !session.relay(.put, key: key, wireExpr: wireExpr, payload: payload, options: o) {
+            throw SessionError.notConnected
+        }
     }
 
     nonisolated(nonsending) public func delete() async throws {

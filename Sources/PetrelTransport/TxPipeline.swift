@@ -106,7 +106,11 @@ final class TxPipeline: @unchecked Sendable {
             }
             return state.readyBytes > settings.highWatermark || !state.channelWritable ? .congested : .queued
         }
-        if scheduleDrain || express {
+        if express && channel.eventLoop.inEventLoop {
+            // Sent from the link's own thread (a subscriber callback answering
+            // at once): write now instead of queueing a task for later.
+            flushNow()
+        } else if scheduleDrain || express {
             channel.eventLoop.execute { self.flushNow() }
         } else if scheduleFlush {
             // Light traffic: flush on the next loop turn (one hop of latency).
