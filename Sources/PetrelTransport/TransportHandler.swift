@@ -254,11 +254,11 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
         var frameReliability: Reliability = .reliable
         var dropFrame = false
         while true {
-            let item: BatchItem?
-            do throws(DecodeError) { item = try reader.next() } catch {
+            var next: BatchItem?
+            do throws(DecodeError) { next = try reader.next() } catch {
                 throw TransportError.malformed("\(error)")
             }
-            guard let item else { break }
+            guard let item = next.take() else { break }
             // Consumed: the message moves on to the delegate without a copy.
             switch consume item {
             case .frame(let h):

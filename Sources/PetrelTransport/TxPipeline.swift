@@ -28,7 +28,7 @@ final class TxPipeline: @unchecked Sendable {
         /// socket buffer is lost. Bytes written per millisecond at most (nil: no pacing).
         var pacingBytesPerMillisecond: Int? = nil
         /// The shortest time between two flushes of partial batches (see `State.lastFlush`).
-        var minFlushInterval: TimeAmount = .microseconds(50)
+        var minFlushInterval: TimeAmount = .microseconds(200)
     }
 
     enum EnqueueResult {
