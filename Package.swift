@@ -41,8 +41,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The MQTT bridge over libmosquitto (Debian: libmosquitto-dev).
-        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // The MQTT bridge over libmosquitto: its headers at build time (Debian:
+        // libmosquitto-dev); the library itself (libmosquitto1) is loaded with dlopen
+        // only when an `mqtt` section is configured, so no pkgConfig (it would link
+        // it, and libssl/libcrypto with it, into every petrel process).
+        .systemLibrary(name: "CMosquitto"),
         .target(name: "PetrelMQTT", dependencies: [
             "CMosquitto", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),

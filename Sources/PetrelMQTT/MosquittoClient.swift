@@ -94,6 +94,7 @@ public final class MosquittoClient: @unchecked Sendable {
 
     public let options: Options
     private let callbacks: Callbacks
+    private let lib: LibMosquitto
     private let handle: OpaquePointer
     private let stopRequested = Atomic<Bool>(false)
     private let connectedFlag = Atomic<Bool>(false)
@@ -102,54 +103,59 @@ public final class MosquittoClient: @unchecked Sendable {
     private let refusalReported = Atomic<Bool>(false)
     private let thread = Mutex<pthread_t?>(nil)
 
-    private static let libraryInit: Void = { _ = mosquitto_lib_init() }()
-
     /// Creates the handle and applies the options; connects in `start()`.
     ///
-    /// - Throws: `MQTTError` when libmosquitto refuses an option (e.g. an
+    /// - Throws: `MQTTError` when libmosquitto is not installed (the reason
+    ///   says which package to install) or refuses an option (e.g. an
     ///   unreadable TLS file).
     public init(options: Options, callbacks: Callbacks) throws(MQTTError) {
-        _ = Self.libraryInit
+        switch LibMosquitto.shared {
+        case .success(let l):
+            lib = l
+        case .failure(let e):
+            throw MQTTError(broker: options.brokerDescription, operation: "load libmosquitto",
+                            code: MOSQ_ERR_NOT_SUPPORTED.rawValue, reason: e.reason)
+        }
         self.options = options
         self.callbacks = callbacks
-        guard let h = mosquitto_new(options.clientID, options.cleanSession, nil) else {
+        guard let h = lib.new(options.clientID, options.cleanSession, nil) else {
             throw MQTTError(broker: options.brokerDescription, operation: "create client", code: MOSQ_ERR_NOMEM.rawValue,
                             reason: "mosquitto_new failed (out of memory, or an empty client id with clean_session false)")
         }
         handle = h
-        mosquitto_user_data_set(h, Unmanaged.passUnretained(self).toOpaque())
-        try check(mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5)), "set protocol version 5")
-        try check(mosquitto_threaded_set(h, true), "enable threaded mode")
+        lib.userDataSet(h, Unmanaged.passUnretained(self).toOpaque())
+        try check(lib.intOption(h, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5)), "set protocol version 5")
+        try check(lib.threadedSet(h, true), "enable threaded mode")
         if let user = options.username {
-            try check(mosquitto_username_pw_set(h, user, options.password), "set username/password")
+            try check(lib.usernamePwSet(h, user, options.password), "set username/password")
         }
         if let tls = options.tls {
             if tls.caFile == nil {
-                try check(mosquitto_int_option(h, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "use the system's CA certificates")
+                try check(lib.intOption(h, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "use the system's CA certificates")
             }
             if tls.caFile != nil || tls.certFile != nil {
-                try check(mosquitto_tls_set(h, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
+                try check(lib.tlsSet(h, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
                           "load TLS files (ca \(tls.caFile ?? "system"), cert \(tls.certFile ?? "none"), key \(tls.keyFile ?? "none"))")
             }
             if tls.insecure {
                 // 0 = SSL_VERIFY_NONE: no certificate check; and no host name check.
-                try check(mosquitto_tls_opts_set(h, 0, nil, nil), "disable certificate verification")
-                try check(mosquitto_tls_insecure_set(h, true), "disable host name verification")
+                try check(lib.tlsOptsSet(h, 0, nil, nil), "disable certificate verification")
+                try check(lib.tlsInsecureSet(h, true), "disable host name verification")
             }
         }
-        mosquitto_connect_callback_set(h) { _, obj, rc in
+        lib.connectCallbackSet(h) { _, obj, rc in
             guard let obj else { return }
             Unmanaged<MosquittoClient>.fromOpaque(obj).takeUnretainedValue().didConnect(rc)
         }
-        mosquitto_disconnect_callback_set(h) { _, obj, rc in
+        lib.disconnectCallbackSet(h) { _, obj, rc in
             guard let obj else { return }
             Unmanaged<MosquittoClient>.fromOpaque(obj).takeUnretainedValue().didDisconnect(rc)
         }
-        mosquitto_publish_callback_set(h) { _, obj, mid in
+        lib.publishCallbackSet(h) { _, obj, mid in
             guard let obj else { return }
             Unmanaged<MosquittoClient>.fromOpaque(obj).takeUnretainedValue().callbacks.published(mid)
         }
-        mosquitto_message_callback_set(h) { _, obj, message in
+        lib.messageCallbackSet(h) { _, obj, message in
             guard let obj, let m = message?.pointee else { return }
             let client = Unmanaged<MosquittoClient>.fromOpaque(obj).takeUnretainedValue()
             let topic = m.topic.map { String(cString: $0) } ?? ""
@@ -162,10 +168,17 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     deinit {
-        mosquitto_destroy(handle)
+        lib.destroy(handle)
     }
 
     public var isConnected: Bool { connectedFlag.load(ordering: .acquiring) }
+
+    /// Why libmosquitto cannot be loaded (and which package to install), or
+    /// nil when it loads; loads it on first use (`petrel agent --check-config`).
+    public static var libraryProblem: String? {
+        if case .failure(let e) = LibMosquitto.shared { return e.reason }
+        return nil
+    }
 
     /// Starts the loop thread, which connects (and reconnects) in the background.
     public func start() {
@@ -209,7 +222,7 @@ public final class MosquittoClient: @unchecked Sendable {
     public func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) throws(MQTTError) -> Int32 {
         var mid: Int32 = 0
         let rc = payload.withUnsafeBytes { buf in
-            mosquitto_publish_v5(handle, &mid, topic, Int32(buf.count), buf.baseAddress, Int32(qos), retain, nil)
+            lib.publishV5(handle, &mid, topic, Int32(buf.count), buf.baseAddress, Int32(qos), retain, nil)
         }
         try check(rc, "publish to '\(topic)'")
         return mid
@@ -222,7 +235,7 @@ public final class MosquittoClient: @unchecked Sendable {
         var opts: Int32 = 0
         if noLocal { opts |= Int32(MQTT_SUB_OPT_NO_LOCAL.rawValue) }
         if retainAsPublished { opts |= Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) }
-        try check(mosquitto_subscribe_v5(handle, nil, filter, Int32(qos), opts, nil), "subscribe to '\(filter)'")
+        try check(lib.subscribeV5(handle, nil, filter, Int32(qos), opts, nil), "subscribe to '\(filter)'")
     }
 
     // MARK: The loop thread
@@ -234,8 +247,8 @@ public final class MosquittoClient: @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             if needConnect {
                 let rc = first
-                    ? mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
-                    : mosquitto_reconnect_async(handle)
+                    ? lib.connectAsync(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
+                    : lib.reconnectAsync(handle)
                 first = false
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
                     callbacks.connectionFailed(error(rc, "connect"))
@@ -245,7 +258,7 @@ public final class MosquittoClient: @unchecked Sendable {
                 }
                 needConnect = false
             }
-            let rc = mosquitto_loop(handle, 100, 1)
+            let rc = lib.loop(handle, 100, 1)
             if rc == MOSQ_ERR_SUCCESS.rawValue {
                 if isConnected { delay = options.reconnectMin }
                 continue
@@ -262,8 +275,8 @@ public final class MosquittoClient: @unchecked Sendable {
         }
         // Say goodbye: DISCONNECT is queued, the loop writes it and closes.
         if isConnected {
-            _ = mosquitto_disconnect(handle)
-            for _ in 0..<20 where mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
+            _ = lib.disconnect(handle)
+            for _ in 0..<20 where lib.loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
         }
         connectedFlag.store(false, ordering: .releasing)
     }
@@ -282,7 +295,7 @@ public final class MosquittoClient: @unchecked Sendable {
             callbacks.connected()
         } else {
             refusalReported.store(true, ordering: .releasing)
-            let reason = rc >= 128 ? String(cString: mosquitto_reason_string(rc)) : String(cString: mosquitto_connack_string(rc))
+            let reason = rc >= 128 ? text(lib.reasonString(rc)) : text(lib.connackString(rc))
             callbacks.connectionFailed(MQTTError(broker: options.brokerDescription, operation: "connection refused",
                                                  code: rc, reason: reason))
         }
@@ -293,9 +306,14 @@ public final class MosquittoClient: @unchecked Sendable {
     }
 
     private func error(_ rc: Int32, _ operation: String) -> MQTTError {
-        var reason = String(cString: mosquitto_strerror(rc))
+        var reason = text(lib.strerror(rc))
         if rc == MOSQ_ERR_ERRNO.rawValue { reason = String(cString: strerror(errno)) }
         return MQTTError(broker: options.brokerDescription, operation: operation, code: rc, reason: reason)
+    }
+
+    /// libmosquitto's message strings (never NULL, but typed as optional through the function pointers).
+    private func text(_ p: UnsafePointer<CChar>?) -> String {
+        p.map { String(cString: $0) } ?? "unknown"
     }
 
     private func check(_ rc: Int32, _ operation: String) throws(MQTTError) {

@@ -1,10 +1,12 @@
+import PetrelMQTT
 import PetrelTransport
 
 extension AgentConfig {
     /// Checks what a valid file can still get wrong about this machine (run by
     /// `petrel agent --check-config`, which does not start anything): serial
-    /// ports that do not exist or that this user may not open, TLS files that
-    /// cannot be read, a buffer directory that cannot be created. Returns the
+    /// ports that do not exist or that this user may not open, an `mqtt` section
+    /// without libmosquitto installed, TLS files that cannot be read, a buffer
+    /// directory that cannot be created. Returns the
     /// problems (empty when none), each naming its key path, e.g. `serial[0].port`.
     public func checkSystem() -> [ConfigError] {
         var problems: [ConfigError] = []
@@ -19,6 +21,9 @@ extension AgentConfig {
         }
         for (n, e) in connect.endpoints.enumerated() where e.proto == .serial {
             if let problem = Self.serialDeviceProblem(e.address) { report("connect.endpoints[\(n)]", problem) }
+        }
+        if mqtt != nil, let problem = MosquittoClient.libraryProblem {
+            report("mqtt", problem)
         }
         if let tls = mqtt?.tls {
             for (key, file) in [("ca_file", tls.caFile), ("cert_file", tls.certFile), ("key_file", tls.keyFile)] {
