@@ -27,6 +27,10 @@ let package = Package(
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
 
+        // The serial port wrapper over libserialport (Debian: libserialport-dev), with
+        // a termios fallback: shared by the serial sensor bridge and Zenoh's serial link.
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .target(name: "PetrelSerialPort", dependencies: ["CSerialPort"]),
         // Links and transport (SwiftNIO), the session API, the petrel executable.
         .target(name: "PetrelTransport", dependencies: [
             "PetrelWire", "PetrelTime",
@@ -41,10 +45,9 @@ let package = Package(
             "CMosquitto", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The serial sensor bridge over libserialport (Debian: libserialport-dev).
-        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        // The serial sensor bridge (ports through PetrelSerialPort).
         .target(name: "PetrelSerial", dependencies: [
-            "CSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            "CSerialPort", "PetrelSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The agent daemon: configuration file, bridges, storage, systemd integration.
