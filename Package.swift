@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "PetrelSerialPort", dependencies: ["CSerialPort"]),
         // Links and transport (SwiftNIO), the session API, the petrel executable.
         .target(name: "PetrelTransport", dependencies: [
-            "PetrelWire", "PetrelTime",
+            "PetrelWire", "PetrelTime", "PetrelSerialPort",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
