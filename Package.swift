@@ -77,6 +77,12 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
+        // Zenoh's serial link over socat pty pairs (needs socat).
+        .testTarget(name: "PetrelSerialLinkTests", dependencies: [
+            "PetrelTransport", "PetrelSerialPort", "PetrelWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
