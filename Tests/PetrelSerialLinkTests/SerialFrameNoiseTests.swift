@@ -52,4 +52,31 @@ struct SerialFrameNoiseTests {
         #expect(c.delivered == expected.count + 1)  // and the Init
         #expect(listener.isActive)
     }
+
+    @Test("a read that fills NIO's whole receive buffer (2048 bytes) is not taken for end of file: the link stays up")
+    func readFillingTheBuffer() async throws {
+        let cable = try PtyPair()
+        defer { cable.stop() }
+        let atListener = Received()
+        let listener = try await SerialLink.openChannel(endpoint: try Endpoint("serial/\(cable.a)#baudrate=115200"), role: .listener,
+                                                        group: MultiThreadedEventLoopGroup.singleton) { channel in
+            try channel.pipeline.syncOperations.addHandler(atListener.handler())
+        }
+        defer { listener.close(promise: nil) }
+        let peer = try RawPeer(cable.b)
+        try peer.write(Wire.initFrame)
+        #expect(peer.readFrame() == Wire.initAck)
+        // NIO's first receive buffer is 2048 bytes; when a read fills it, NIO
+        // reads again at once, and a tty left at VMIN = 0 answers that read
+        // with 0 bytes (no EAGAIN), which NIO takes for end of file.
+        let a = [UInt8](repeating: 0x41, count: 1500), b = [UInt8](repeating: 0x42, count: 400)
+        var bytes = wireFrame(a) + wireFrame(b)
+        bytes += [UInt8](repeating: 0, count: 2048 - bytes.count)  // empty frames: resync delimiters, skipped
+        try peer.write(bytes)
+        #expect(await atListener.waitUntil { $0.batches.count == 2 })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(listener.isActive)
+        try peer.write(wireFrame([0x04]))
+        #expect(await atListener.waitUntil { $0.batches.count == 3 })
+    }
 }

@@ -53,6 +53,28 @@ struct SerialLinkHandshakeTests {
         #expect(atListener.readyCount == 1 && atConnector.readyCount == 1)
     }
 
+    @Test("a burst of 40 full batches arrives whole and in order, and the link stays up")
+    func burst() async throws {
+        let cable = try PtyPair()
+        defer { cable.stop() }
+        let (atListener, atConnector) = (Received(), Received())
+        let stats = SerialLinkStatistics()
+        let listener = try await open(cable.a, .listener, atListener, statistics: stats)
+        let connector = try await open(cable.b, .connector, atConnector)
+        defer {
+            listener.close(promise: nil)
+            connector.close(promise: nil)
+        }
+        #expect(await atConnector.waitUntil { $0.readyCount == 1 })
+        let batches = (0..<40).map { i in (0..<1500).map { UInt8(truncatingIfNeeded: $0 &+ i) } }
+        for b in batches { connector.write(connector.allocator.buffer(bytes: b), promise: nil) }
+        connector.flush()
+        #expect(await atListener.waitUntil(timeout: .seconds(10)) { $0.batches.count == 40 })
+        #expect(atListener.batches == batches)
+        #expect(stats.counters.rejected == 0)
+        #expect(listener.isActive && connector.isActive)
+    }
+
     @Test("a batch over the serial MTU of 1500 bytes is refused and nothing is sent")
     func oversizeBatch() async throws {
         let cable = try PtyPair()

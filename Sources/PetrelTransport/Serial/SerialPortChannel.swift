@@ -13,8 +13,8 @@ import Glibc
 ///
 /// NIO's `NIOPipeBootstrap` accepts character devices (it refuses only
 /// regular files, directories, symlinks and block devices) and sets
-/// O_NONBLOCK, which ttys honour with VMIN = VTIME = 0 (a read with nothing
-/// waiting is EAGAIN, not a 0 that would look like end of file). The
+/// O_NONBLOCK; the port is set to VMIN = 1 first, or an empty read would
+/// return 0, which NIO takes for end of file (see `open`). The
 /// channel's input and output are two close-on-exec `dup`s of the port's
 /// descriptor, which NIO owns and closes; the port itself (its libserialport
 /// handle or termios descriptor) is kept until the channel's `closeFuture`
@@ -39,6 +39,25 @@ public enum SerialPortChannel {
         statistics?.setBackend(port.backend)
         let lease = PortLease(port)
         _ = tcflush(fd, TCIFLUSH)
+        // VMIN = 1: with VMIN = VTIME = 0 (how SerialPort leaves a port, for
+        // its poll loop) Linux's tty read returns 0, not EAGAIN, when nothing
+        // is waiting, even with O_NONBLOCK, and NIO takes a 0 for end of file:
+        // it reads again whenever a read filled its whole buffer, so the first
+        // burst the size of that buffer would close the channel. With VMIN = 1
+        // an empty non-blocking read is EAGAIN. Termios settings belong to the
+        // tty, so this holds for NIO's duplicates too.
+        do {
+            var t = termios()
+            guard tcgetattr(fd, &t) == 0 else { throw SerialPortError.posix(path, "configure (VMIN)") }
+            withUnsafeMutableBytes(of: &t.c_cc) { cc in
+                cc[Int(VMIN)] = 1
+                cc[Int(VTIME)] = 0
+            }
+            guard tcsetattr(fd, TCSANOW, &t) == 0 else { throw SerialPortError.posix(path, "configure (VMIN)") }
+        } catch {
+            lease.release()
+            throw error
+        }
         let input = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         let output = input >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1
         guard input >= 0, output >= 0 else {
