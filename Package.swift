@@ -27,9 +27,13 @@ let package = Package(
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
 
+        // The serial port wrapper over libserialport (Debian: libserialport-dev), with
+        // a termios fallback: shared by the serial sensor bridge and Zenoh's serial link.
+        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        .target(name: "PetrelSerialPort", dependencies: ["CSerialPort"]),
         // Links and transport (SwiftNIO), the session API, the petrel executable.
         .target(name: "PetrelTransport", dependencies: [
-            "PetrelWire", "PetrelTime",
+            "PetrelWire", "PetrelTime", "PetrelSerialPort",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -50,10 +54,9 @@ let package = Package(
             "CMosquitto", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // The serial sensor bridge over libserialport (Debian: libserialport-dev).
-        .systemLibrary(name: "CSerialPort", pkgConfig: "libserialport", providers: [.apt(["libserialport-dev"])]),
+        // The serial sensor bridge (ports through PetrelSerialPort).
         .target(name: "PetrelSerial", dependencies: [
-            "CSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            "CSerialPort", "PetrelSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The agent daemon: configuration file, bridges, storage, systemd integration.
@@ -84,6 +87,12 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
+        // Zenoh's serial link over socat pty pairs (needs socat).
+        .testTarget(name: "PetrelSerialLinkTests", dependencies: [
+            "PetrelTransport", "PetrelSerialPort", "PetrelWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),

@@ -1,4 +1,5 @@
 import CSerialPort
+import PetrelSerialPort
 import Synchronization
 
 #if canImport(Glibc)

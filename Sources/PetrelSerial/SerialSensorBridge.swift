@@ -1,5 +1,6 @@
 import Logging
 import PetrelKeyExpr
+import PetrelSerialPort
 import PetrelSession
 import PetrelTime
 import PetrelWire

@@ -37,11 +37,11 @@ public struct SerialPortError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// An error from the current `errno`.
-    static func posix(_ port: String, _ operation: String, errno code: Int32 = Glibc.errno) -> SerialPortError {
+    package static func posix(_ port: String, _ operation: String, errno code: Int32 = Glibc.errno) -> SerialPortError {
         SerialPortError(port: port, operation: operation, kind: kind(ofErrno: code), message: describe(errno: code), errno: code)
     }
 
-    static func kind(ofErrno code: Int32) -> Kind {
+    package static func kind(ofErrno code: Int32) -> Kind {
         switch code {
         case ENOENT, ENODEV, ENXIO: .notFound
         case EACCES, EPERM: .permissionDenied
@@ -51,7 +51,7 @@ public struct SerialPortError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
-    static func describe(errno code: Int32) -> String {
+    package static func describe(errno code: Int32) -> String {
         guard let s = strerror(code) else { return "errno \(code)" }
         return String(cString: s)
     }
