@@ -83,9 +83,9 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
-    /// Links with their own handshake (serial) say when Zenoh's may start.
+    /// The serial link runs its own handshake first and says when Zenoh's may start.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is TransportLinkReady, role == .connector { startHandshake() }
+        if let e = event as? SerialLinkEvent, e == .linkReady, role == .connector { startHandshake() }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -192,7 +192,8 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
                                            patch: params.patch, space: space, initialSN: params.localInitialSN)
         settings.highWatermark = config.txQueueBytes
         settings.maxMessageSize = config.maxMessageSize
-        if prefixLength == 0 { settings.pacingBytesPerMillisecond = config.datagramPacingBytesPerMillisecond }
+        // Datagrams have no flow control; a serial port and TCP push back through writability.
+        if endpoint.proto == .udp { settings.pacingBytesPerMillisecond = config.datagramPacingBytesPerMillisecond }
         let tx = TxPipeline(channel: context.channel, settings: settings)
         let transport = UnicastTransport(endpoint: endpoint, parameters: params, tx: tx, channel: context.channel)
         phase = .established(transport)

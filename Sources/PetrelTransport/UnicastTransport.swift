@@ -158,8 +158,18 @@ extension UnicastTransport {
                 throw TransportError.link("cannot open UDP socket for \(endpoint): \(error)")
             }
         case .serial:
-            handshake.fail(TransportError.link("serial links are not supported yet"))
-            throw TransportError.link("serial links are not supported by this build: \(endpoint)")
+            // Zenoh's serial link: COBS frames with a CRC, batches of at most 1500
+            // bytes, and a link handshake (Init/Ack) before Zenoh's own.
+            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 0, linkMTU: SerialLink.mtu,
+                                           delegate: delegate, promise: handshake, logger: logger)
+            do {
+                channel = try await SerialLink.openChannel(endpoint: endpoint, role: .connector, group: loop) { ch in
+                    try ch.pipeline.syncOperations.addHandler(handler)
+                }
+            } catch {
+                handshake.fail(error)
+                throw TransportError.link("\(error)")
+            }
         }
         let timeoutTask = loop.scheduleTask(in: timeout) {
             handshake.fail(TransportError.timeout("no answer to the handshake from \(endpoint) within \(config.openTimeoutMilliseconds) ms"))

@@ -36,8 +36,7 @@ struct ListenerTests {
     @Test("a client's handshake with a listener agrees on the smaller batch and on QoS only when both offer it",
           arguments: [("tcp", true), ("udp", false)])
     func handshake(proto: String, clientQoS: Bool) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
+        let group = MultiThreadedEventLoopGroup.singleton
         let atListener = Inbox()
         let accepted = NIOLockedValueBox<[UnicastTransport]>([])
         var listenConfig = TransportConfig()
@@ -79,8 +78,7 @@ struct ListenerTests {
 
     @Test("a UDP listener keeps two devices' sessions apart")
     func udpPeers() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
+        let group = MultiThreadedEventLoopGroup.singleton
         let atListener = Inbox()
         let accepted = NIOLockedValueBox<[UnicastTransport]>([])
         let listener = try await TransportListener.listen(on: try Endpoint("udp/127.0.0.1:0"), config: TransportConfig(), group: group,

@@ -78,18 +78,21 @@ struct SessionAcceptor: Sendable {
 
     /// A handler for one link; a link that does not finish the handshake within
     /// the open timeout is closed.
-    func handler(for channel: Channel, endpoint linkEndpoint: Endpoint, prefixLength: Int, linkMTU: Int) -> TransportHandler {
+    func handler(for channel: Channel, endpoint linkEndpoint: Endpoint, prefixLength: Int, linkMTU: Int,
+                 handshakeTimeout: Bool = true) -> TransportHandler {
         let promise = channel.eventLoop.makePromise(of: UnicastTransport.self)
         var log = logger
         log[metadataKey: "link"] = "\(linkEndpoint)"
         let handler = TransportHandler(endpoint: linkEndpoint, config: config, role: .listener, prefixLength: prefixLength,
                                        linkMTU: linkMTU, delegate: delegate, promise: promise, logger: log)
-        let timeout = channel.eventLoop.scheduleTask(in: .milliseconds(config.openTimeoutMilliseconds)) {
+        // A serial line waits for its device as long as it takes; sockets that
+        // do not finish the handshake in time are dropped.
+        let timeout = handshakeTimeout ? channel.eventLoop.scheduleTask(in: .milliseconds(config.openTimeoutMilliseconds)) {
             promise.fail(TransportError.timeout("no complete handshake from \(linkEndpoint)"))
-        }
+        } : nil
         let onSession = self.onSession
         promise.futureResult.whenComplete { result in
-            timeout.cancel()
+            timeout?.cancel()
             switch result {
             case .success(let t): onSession(t)
             case .failure(let e):

@@ -66,7 +66,7 @@ public final class SerialFrameCodec: ChannelDuplexHandler {
         var out = context.channel.allocator.buffer(capacity: capacity)
         var failure: EncodeError?
         let maxDataLength = self.maxDataLength
-        frame.payload.withUnsafeReadableBytes { data in
+        _ = frame.payload.withUnsafeReadableBytes { data in
             out.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { room in
                 var w = WireWriter(room)
                 do throws(EncodeError) {
