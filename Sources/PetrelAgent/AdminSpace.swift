@@ -36,6 +36,9 @@ struct AgentStatus: Sendable {
         var peer: String?
         var batchSize: Int?
         var leaseMs: UInt64?
+        /// Serial links: frames dropped (line noise) and how the port was opened.
+        var framingErrors: UInt64? = nil
+        var backend: String? = nil
     }
 
     struct Counters: Sendable {
@@ -98,8 +101,10 @@ extension AgentStatus: JSONWritable {
 extension AgentStatus.Link: JSONWritable {
     func write(to w: inout JSONWriter) {
         w.object { o in
+            o.fieldIfPresent("backend", backend)
             o.fieldIfPresent("batchSize", batchSize)
             o.field("endpoint", endpoint)
+            o.fieldIfPresent("framingErrors", framingErrors)
             o.fieldIfPresent("leaseMs", leaseMs)
             o.fieldIfPresent("peer", peer)
             o.field("role", role)

@@ -306,8 +306,10 @@ public final class Agent: Sendable {
         }
         if let gateway = state.withLock({ $0.gateway }) {
             for endpoint in config.listen {
+                let serial = gateway.serialStatistics(for: endpoint)
                 links.append(.init(endpoint: endpoint.description, role: "listen", state: gateway.isListening(on: endpoint) ? "up" : "down",
-                                   peer: nil, batchSize: nil, leaseMs: nil))
+                                   peer: nil, batchSize: nil, leaseMs: nil,
+                                   framingErrors: serial.map { UInt64($0.counters.rejected) }, backend: serial?.backend?.rawValue))
             }
             for d in gateway.devices {
                 sessions.append(.init(role: "device", peer: d.zid, whatAmI: d.whatAmI, link: d.link, subscribers: d.subscribers,
@@ -321,7 +323,7 @@ public final class Agent: Sendable {
             links: links, sessions: sessions,
             counters: .init(samplesIn: stats.samplesIn, samplesOut: stats.samplesOut, queriesIn: stats.queriesIn,
                             queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
-                            reconnects: stats.reconnects, framingErrors: 0),
+                            reconnects: stats.reconnects, framingErrors: state.withLock { $0.gateway }?.framingErrors ?? 0),
             buffer: buffer, storages: storages?.sizes ?? [:],
             version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
     }

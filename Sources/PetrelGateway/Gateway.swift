@@ -93,6 +93,17 @@ public final class Gateway: TransportDelegate, Sendable {
 
     public var statistics: Totals { totals.withLock { $0 } }
 
+    /// Frames dropped on the serial listeners (bad CRC, length, COBS, flags,
+    /// oversize): line noise, counted, never delivered.
+    public var framingErrors: UInt64 {
+        listeners.withLock { ls in ls.reduce(0) { $0 + UInt64($1.serialStatistics?.counters.rejected ?? 0) } }
+    }
+
+    /// A serial listener's counters and how its port was opened.
+    public func serialStatistics(for endpoint: Endpoint) -> SerialLinkStatistics? {
+        listeners.withLock { $0.first { $0.endpoint == endpoint }?.serialStatistics }
+    }
+
     /// Whether a listener on `endpoint` is open.
     public func isListening(on endpoint: Endpoint) -> Bool {
         listeners.withLock { $0.contains { $0.endpoint == endpoint } }

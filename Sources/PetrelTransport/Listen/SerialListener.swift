@@ -11,9 +11,10 @@ import NIOCore
 enum SerialListener {
     static func start(_ endpoint: Endpoint, accept: SessionAcceptor, group: EventLoopGroup) async throws -> TransportListener {
         let current = NIOLockedValueBox<Channel?>(nil)
+        let statistics = SerialLinkStatistics()
         let stopped = NIOLockedValueBox(false)
         @Sendable func open() async throws -> Channel {
-            let ch = try await SerialLink.openChannel(endpoint: endpoint, role: .listener, group: group) { ch in
+            let ch = try await SerialLink.openChannel(endpoint: endpoint, role: .listener, group: group, statistics: statistics) { ch in
                 try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: endpoint, prefixLength: 0,
                                                                          linkMTU: SerialLink.mtu, handshakeTimeout: false))
             }
@@ -54,7 +55,7 @@ enum SerialListener {
                 }
             }
         }
-        return TransportListener(endpoint: endpoint, localAddress: nil) {
+        return TransportListener(endpoint: endpoint, localAddress: nil, serialStatistics: statistics) {
             stopped.withLockedValue { $0 = true }
             loop.cancel()
             if let ch = current.withLockedValue({ $0 }) { try? await ch.close() }

@@ -12,11 +12,16 @@ public final class TransportListener: Sendable {
     public let endpoint: Endpoint
     /// Where an IP listener is bound (useful with port 0).
     public let localAddress: SocketAddress?
+    /// A serial listener's frame counters (dropped frames by reason), kept
+    /// across the sessions it carries; nil for IP listeners.
+    public let serialStatistics: SerialLinkStatistics?
     private let stopAction: @Sendable () async -> Void
 
-    init(endpoint: Endpoint, localAddress: SocketAddress?, stop: @escaping @Sendable () async -> Void) {
+    init(endpoint: Endpoint, localAddress: SocketAddress?, serialStatistics: SerialLinkStatistics? = nil,
+         stop: @escaping @Sendable () async -> Void) {
         self.endpoint = endpoint
         self.localAddress = localAddress
+        self.serialStatistics = serialStatistics
         self.stopAction = stop
     }
 
