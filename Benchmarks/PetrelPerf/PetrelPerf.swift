@@ -58,7 +58,7 @@ struct SubThroughput: AsyncParsableCommand {
         let session = try await common.open()
         let counter = Counter()
         _ = try await session.declareSubscriber("test/thr") { _ in counter.value.add(1, ordering: .relaxed) }
-        print("ready")
+        print("ready"); fflush(nil)
         while counter.value.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
         let start = ContinuousClock.now
@@ -86,7 +86,7 @@ struct Pong: AsyncParsableCommand {
         // Answered from the subscriber callback, on the link's thread: no task
         // or thread hop between receiving the ping and writing the pong.
         _ = try await session.declareSubscriber("test/ping") { try? publisher.putWithoutWaiting($0.payload) }
-        print("ready")
+        print("ready"); fflush(nil)
         try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
         await session.close()
     }
