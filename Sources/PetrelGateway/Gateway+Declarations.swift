@@ -37,7 +37,7 @@ extension Gateway {
             faces.withLock { fs in fs[id]?.queryables[qid] = (k, info.complete) }
             work.enqueue { [weak self] in
                 guard let self else { return }
-                let q = try? await self.session.declareQueryable(k.string, complete: info.complete) { [weak self] query in
+                let q = try? await self.session.declareQueryable(k.string, complete: info.complete, relayed: true) { [weak self] query in
                     await self?.forwardUpstreamQuery(query, to: id)
                 }
                 self.keep(q, on: id) { f, q in

@@ -33,11 +33,9 @@ extension Gateway {
             return out
         }
         let upstream = session.isConnected
-        for _ in 0..<(local.count + (upstream ? 1 : 0)) { fan.addSource() }
-        if local.isEmpty && !upstream {
-            fan.finish()
-            return
-        }
+        // The agent's own queryables (admin space, storages): the router does
+        // not send a query back to the session it came from, so ask them here.
+        for _ in 0..<(local.count + (upstream ? 1 : 0) + 1) { fan.addSource() }
         for (fid, r) in local {
             faces.withLock { $0[fid]?.transport }?.send(r, priority: .data)
         }
@@ -46,6 +44,17 @@ extension Gateway {
         Task {
             try? await Task.sleep(for: timeout)
             fan.finish()
+        }
+        var own = request
+        own.requestID = request.requestID
+        Task {
+            _ = await session.answerLocally(own, key: k.string) { response in
+                var r = response
+                // Answers name their own key; an unresolvable one stays as the query's.
+                if r.wireExpr.scope != 0 { r.wireExpr = WireExpr(k.string) }
+                fan.forward(r)
+            }
+            fan.sourceDone()
         }
         guard upstream else { return }
         Task {

@@ -6,10 +6,17 @@ extension Session {
     /// final answer is sent when it returns.
     public func declareQueryable(_ key: String, complete: Bool = true,
                                  handler: @escaping @Sendable (Query) async -> Void) async throws -> Queryable {
+        try await declareQueryable(key, complete: complete, relayed: false, handler: handler)
+    }
+
+    /// `relayed`: declared by a gateway for one of its devices, which the
+    /// gateway asks itself; `answerLocally` leaves it out.
+    package func declareQueryable(_ key: String, complete: Bool, relayed: Bool,
+                                  handler: @escaping @Sendable (Query) async -> Void) async throws -> Queryable {
         let k = try keyExpr(key)
         let id = state.withLock { s in
             let id = s.takeEntityID()
-            s.queryables[id] = QueryableEntry(key: k, complete: complete, handler: handler)
+            s.queryables[id] = QueryableEntry(key: k, complete: complete, handler: handler, relayed: relayed)
             return id
         }
         sendDeclare(.queryable(id: id, wireExpr: WireExpr(k.string), info: QueryableInfo(complete: complete, distance: 0)))
@@ -54,6 +61,28 @@ extension Session {
             finishQuery(rid)
         }
         return stream
+    }
+
+    /// Asks this session's own queryables (not those a gateway declared for
+    /// its devices) a query that came from elsewhere: a gateway's device,
+    /// whose queries the router would not route back to this session.
+    /// `respond` gets each answer; returns how many queryables matched,
+    /// after all of them finished.
+    package func answerLocally(_ request: Request, key: String, respond: @escaping @Sendable (Response) -> Void) async -> Int {
+        guard let k = try? KeyExpr(key) else { return 0 }
+        let handlers = state.withLock { s in
+            s.queryables.values.filter { !$0.relayed && $0.key.intersects(k) && (request.target != .allComplete || $0.complete) }
+                .map(\.handler)
+        }
+        guard !handlers.isEmpty else { return 0 }
+        let q = request.body
+        let query = Query(key: key, parameters: q.parameters, payload: q.body?.payload, encoding: q.body?.encoding,
+                          attachment: q.attachment, consolidation: q.consolidation ?? .auto, target: request.target,
+                          requestID: request.requestID, send: respond)
+        await withTaskGroup(of: Void.self) { group in
+            for h in handlers { group.addTask { await h(query) } }
+        }
+        return handlers.count
     }
 
     /// Collects every reply of a `get`.

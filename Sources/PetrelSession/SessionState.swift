@@ -91,6 +91,8 @@ struct QueryableEntry {
     var key: KeyExpr
     var complete: Bool
     var handler: @Sendable (Query) async -> Void
+    /// Set for a queryable a gateway declared on behalf of one of its devices.
+    var relayed = false
 }
 
 struct LivelinessSubscriberEntry {

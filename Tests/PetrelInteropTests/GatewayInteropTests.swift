@@ -180,6 +180,21 @@ extension InteropTests {
             #expect(after.isEmpty, "the token left with the device: \(after)")
         }
 
+        @Test("a device's get reaches the agent's own queryables (its admin space), which the router would not route back")
+        func deviceQueriesTheAgent() async throws {
+            let router = try await ZenohRouter.start()
+            defer { router.process.kill() }
+            let gateway = try await Self.startGateway(router)
+            defer { gateway.process.kill() }
+            let device = try await openSession(gateway.tcp)
+            defer { Task { await device.close() } }
+            let replies = try await device.getAll("@/**/petrel/version", timeout: .seconds(5))
+            let sample = try #require(replies.first?.sample, "no answer from the agent: \(replies)")
+            #expect(sample.key.hasSuffix("/petrel/version"))
+            #expect(String(decoding: sample.payload, as: UTF8.self).contains("\"zenohProtocol\":9"))
+            #expect(replies.count == 1)
+        }
+
         @Test("the admin space lists the upstream session and each device's session")
         func adminSpaceListsDevices() async throws {
             let router = try await ZenohRouter.start()
