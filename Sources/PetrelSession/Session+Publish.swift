@@ -1,5 +1,6 @@
 import PetrelKeyExpr
 import PetrelTime
+import PetrelTransport
 import PetrelWire
 
 extension Session {
@@ -30,18 +31,34 @@ extension Session {
     }
 
     nonisolated(nonsending) func publish(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
-        let push = prepare(kind: kind, wireExpr: wireExpr, key: key, payload: payload, options: options)
-        let sent: Bool
-        if options.congestionControl == .block {
-            sent = await sendBlocking(push, priority: options.priority, reliability: options.reliability, express: options.express)
-        } else {
-            sent = send(push, priority: options.priority, reliability: options.reliability, express: options.express)
-        }
-        if !sent {
-            counters.add(.dropsDisconnected, 1)
+        // Queued without suspending; only a Block publisher facing a full
+        // queue awaits, so a stream of puts costs no async frames each.
+        let (outcome, transport) = publishNow(kind: kind, wireExpr: wireExpr, key: key, payload: payload, options: options)
+        switch outcome {
+        case .queued:
+            return
+        case .congested:
+            if options.congestionControl == .block, let transport { await transport.waitForRoom() }
+        case .closed:
             throw SessionError.notConnected
         }
-        counters.add(.samplesOut, 1)
+    }
+
+    /// Queues the sample on the current link, counting it.
+    func publishNow(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes,
+                    options: PutOptions) -> (UnicastTransport.EnqueueOutcome, UnicastTransport?) {
+        let push = prepare(kind: kind, wireExpr: wireExpr, key: key, payload: payload, options: options)
+        guard let t = currentTransport else {
+            counters.add(.dropsDisconnected, 1)
+            return (.closed, nil)
+        }
+        let outcome = t.enqueue(push, priority: options.priority, reliability: options.reliability, express: options.express)
+        if case .closed = outcome {
+            counters.add(.dropsDisconnected, 1)
+        } else {
+            counters.add(.samplesOut, 1)
+        }
+        return (outcome, t)
     }
 
     /// Stamps the sample, delivers it to local subscribers and builds its Push.
@@ -124,6 +141,10 @@ public final class Publisher: Sendable {
     }
 
     nonisolated(nonsending) public func put(_ payload: ZBytes, encoding: Encoding? = nil, attachment: ZBytes? = nil, timestamp: Timestamp? = nil) async throws {
+        guard encoding != nil || attachment != nil || timestamp != nil else {
+            // The publisher's own options as they are: no copy per put.
+            return try await session.publish(kind: .put, wireExpr: wireExpr, key: key, payload: payload, options: options)
+        }
         var o = options
         if let encoding { o.encoding = encoding }
         if let attachment { o.attachment = attachment }

@@ -30,16 +30,27 @@ struct SessionState {
     /// subscribers, so a stream of samples on the same key costs one lookup
     /// and no allocation each. Cleared whenever subscribers or the router's
     /// key-expression ids change.
-    var routes: [WireExpr: Route] = [:]
+    var routes: [WireExpr: Route] = [:] {
+        // Whatever clears or changes the cache forgets the last route too.
+        didSet { lastRoute = nil }
+    }
 
     struct Route {
         var key: String
         var handlers: [@Sendable (Sample) -> Void]
     }
 
+    /// The route of the last push: a stream of samples on one key compares
+    /// one wire expression instead of hashing it into `routes` each time.
+    var lastRoute: (expr: WireExpr, route: Route)?
+
     /// Resolves a push's key and subscribers, through the route cache.
     mutating func route(_ e: WireExpr) -> Route? {
-        if let r = routes[e] { return r }
+        if let last = lastRoute, last.expr == e { return last.route }
+        if let r = routes[e] {
+            lastRoute = (e, r)
+            return r
+        }
         guard let key = resolve(e) else { return nil }
         var handlers: [@Sendable (Sample) -> Void] = []
         if !subscribers.isEmpty, let k = try? KeyExpr(key) {
@@ -49,6 +60,7 @@ struct SessionState {
         // Bounded: a stream of ever-new keys must not grow memory.
         if routes.count >= 4096 { routes.removeAll(keepingCapacity: true) }
         routes[e] = r
+        lastRoute = (e, r)
         return r
     }
 

@@ -41,6 +41,31 @@ public final class UnicastTransport: @unchecked Sendable {
         tx.send(message, priority: priority, reliability: reliability, express: express) != .closed
     }
 
+    /// What became of a message handed to `enqueue`.
+    public enum EnqueueOutcome: Sendable {
+        case queued
+        /// Queued, but the queue is over its high watermark: a Block publisher waits (`waitForRoom`).
+        case congested
+        case closed
+    }
+
+    /// Queues `message` and says whether the queue is congested, without
+    /// suspending: the fast path of a Block publisher, which only awaits
+    /// `waitForRoom()` when told so.
+    public func enqueue<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
+                                          express: Bool = false) -> EnqueueOutcome {
+        switch tx.send(message, priority: priority, reliability: reliability, express: express) {
+        case .queued: return .queued
+        case .congested: return .congested
+        case .closed: return .closed
+        }
+    }
+
+    /// Waits until the tx queue is under its high watermark again (or the link closed).
+    public func waitForRoom() async {
+        await tx.waitForRoom()
+    }
+
     /// Like `send`, but waits for room when the queue is congested (congestion control Block).
     nonisolated(nonsending) public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
                                                express: Bool = false) async -> Bool {
