@@ -18,6 +18,8 @@ extension Gateway {
             faces.withLock { fs in fs[id]?.subscribers[subID] = k }
             work.enqueue { [weak self] in
                 guard let self else { return }
+                // The same id declared again replaces the earlier declaration.
+                self.faces.withLock { fs in fs[id]?.upstreamSubscribers.removeValue(forKey: subID) }?.undeclare()
                 let sub = try? await self.session.declareSubscriber(k.string) { [weak self] sample in
                     self?.deliver(sample, to: id, through: subID)
                 }
@@ -37,6 +39,7 @@ extension Gateway {
             faces.withLock { fs in fs[id]?.queryables[qid] = (k, info.complete) }
             work.enqueue { [weak self] in
                 guard let self else { return }
+                self.faces.withLock { fs in fs[id]?.upstreamQueryables.removeValue(forKey: qid) }?.undeclare()
                 let q = try? await self.session.declareQueryable(k.string, complete: info.complete, relayed: true) { [weak self] query in
                     await self?.forwardUpstreamQuery(query, to: id)
                 }
@@ -56,6 +59,7 @@ extension Gateway {
             faces.withLock { fs in fs[id]?.tokenKeys[tid] = k.string }
             work.enqueue { [weak self] in
                 guard let self else { return }
+                self.faces.withLock { fs in fs[id]?.upstreamTokens.removeValue(forKey: tid) }?.undeclare()
                 let token = try? await self.session.declareToken(k.string)
                 self.keep(token, on: id) { f, t in
                     if f.tokenKeys[tid] == nil { return false }

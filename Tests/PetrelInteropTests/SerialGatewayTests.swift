@@ -55,6 +55,8 @@ extension InteropTests {
             defer { Task { await s.stop() } }
             let device = try await openSession(s.device)
             defer { Task { await device.close() } }
+            // The agent logs the device's session (its log reaches us through a pipe, a moment later).
+            #expect(await SerialAgent.waitForLog(s.agent, "device session open"), "\(s.agent.errorOutput.suffix(6))")
             #expect(s.agent.errorOutput.contains { $0.contains("device session open") && $0.contains("serial/") })
 
             let atRouter = try await PythonZenoh.startReady(s.router, ["sub", "mcu/**", "--count", "3", "--timeout", "20"])
