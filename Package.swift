@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
         // Zenoh's serial link over socat pty pairs (needs socat).
         .testTarget(name: "PetrelSerialLinkTests", dependencies: [
-            "PetrelTransport", "PetrelSerialPort", "PetrelWire",
+            "PetrelTransport", "PetrelSerialPort", "PetrelWire", "PetrelTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -1,56 +1,14 @@
 import Foundation
 import PetrelSerial
+import PetrelTestSupport
 import Testing
 
-/// A socat pty pair for these tests (the interop tests have their own).
-private final class Socat {
-    let process = Process()
-    let sensor: String
-    let board: String
-    let dir: String
+/// A socat pty pair: the port under test on `board`, the test playing the sensor on `sensor`.
+private typealias Socat = SocatPtyPair
 
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-port-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        sensor = "\(dir)/sensor"
-        board = "\(dir)/board"
-        guard let socat = ["/usr/bin/socat", "/bin/socat", "/usr/local/bin/socat"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            Issue.record("socat is missing: run scripts/setup (it installs the Debian package socat)")
-            throw Missing()
-        }
-        process.executableURL = URL(fileURLWithPath: socat)
-        process.arguments = ["pty,raw,echo=0,link=\(sensor)", "pty,raw,echo=0,link=\(board)"]
-        process.standardError = FileHandle.nullDevice
-        // The test runner's threads block SIGTERM; socat would inherit that
-        // mask and never hear `terminate()`.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, s) }
-        var previous = sigset_t()
-        pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
-        for _ in 0..<500 where !(FileManager.default.fileExists(atPath: sensor) && FileManager.default.fileExists(atPath: board)) {
-            usleep(10_000)
-        }
-        // socat makes the links just before it starts relaying.
-        usleep(100_000)
-    }
-
-    struct Missing: Error {}
-
-    /// SIGTERM: socat removes its links and both ptys vanish.
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<500 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+extension SocatPtyPair {
+    var board: String { a }
+    var sensor: String { b }
 }
 
 /// Waits for readable data (or a hang-up) on `fd`; returns poll's revents.
