@@ -92,10 +92,18 @@ extension Gateway {
         count { $0.queriesToDevices += 1 }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let once = Once(c)
+            // The device has 10 s to answer; the timer goes as soon as it does.
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(10))
+                once.resume()
+            }
             let sent: Bool = faces.withLock { fs in
                 guard var f = fs[id] else { return false }
                 let rid = f.takeRequestID()
-                f.forwarded[rid] = .upstream(query, done: { once.resume() })
+                f.forwarded[rid] = .upstream(query, done: {
+                    timer.cancel()
+                    once.resume()
+                })
                 fs[id] = f
                 let body = query.payload.map { QueryBody(encoding: query.encoding ?? .zenohBytes, payload: $0) }
                 let wireQuery = PetrelWire.Query(consolidation: query.consolidation, parameters: query.parameters, body: body,
@@ -105,9 +113,8 @@ extension Gateway {
                 f.transport.send(request, priority: .data)
                 return true
             }
-            if !sent { once.resume() }
-            Task {
-                try? await Task.sleep(for: .seconds(10))
+            if !sent {
+                timer.cancel()
                 once.resume()
             }
         }
