@@ -41,19 +41,9 @@ extension Gateway {
         }
         let selector = q.parameters.isEmpty ? k.string : k.string + "?" + q.parameters
         let session = self.session
+        fan.finish(after: timeout)
         Task {
-            try? await Task.sleep(for: timeout)
-            fan.finish()
-        }
-        var own = request
-        own.requestID = request.requestID
-        Task {
-            _ = await session.answerLocally(own, key: k.string) { response in
-                var r = response
-                // Answers name their own key; an unresolvable one stays as the query's.
-                if r.wireExpr.scope != 0 { r.wireExpr = WireExpr(k.string) }
-                fan.forward(r)
-            }
+            _ = await session.answerLocally(request, key: k.string) { fan.forward($0) }
             fan.sourceDone()
         }
         guard upstream else { return }

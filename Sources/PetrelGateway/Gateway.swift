@@ -79,6 +79,8 @@ public final class Gateway: TransportDelegate, Sendable {
         for l in ls { await l.close() }
         let transports = faces.withLock { $0.values.map(\.transport) }
         for t in transports { await t.close() }
+        // Let declarations already on their way upstream finish in order.
+        await work.finish()
     }
 
     public var devices: [DeviceSession] {

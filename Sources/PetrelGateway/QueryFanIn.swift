@@ -10,10 +10,21 @@ final class QueryFanIn: Sendable {
     let requestID: UInt32
     let transport: UnicastTransport
     private let state = Mutex<(open: Int, finished: Bool)>((0, false))
+    private let timer = Mutex<Task<Void, Never>?>(nil)
 
     init(requestID: UInt32, transport: UnicastTransport) {
         self.requestID = requestID
         self.transport = transport
+    }
+
+    /// Ends the query after `timeout` with what arrived, unless it ended before.
+    func finish(after timeout: Duration) {
+        let task = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { self?.finish() }
+        }
+        timer.withLock { $0 = task }
+        if state.withLock({ $0.finished }) { task.cancel() }
     }
 
     /// One more place will answer.
@@ -44,6 +55,8 @@ final class QueryFanIn: Sendable {
             s.finished = true
             return true
         }
-        if first { transport.send(ResponseFinal(requestID: requestID, qos: .request), priority: .data) }
+        guard first else { return }
+        transport.send(ResponseFinal(requestID: requestID, qos: .request), priority: .data)
+        timer.withLock { $0 }?.cancel()
     }
 }
