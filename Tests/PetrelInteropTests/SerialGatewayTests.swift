@@ -69,6 +69,13 @@ extension InteropTests {
                     "gateway said: \(s.agent.errorOutput.suffix(6))")
             #expect(lines.compactMap(jsonObject).allSatisfy { $0["encoding"] as? String == "text/plain" })
 
+            // Larger than a serial batch (1500 bytes): fragmented on the line, whole at the router.
+            let big = try await PythonZenoh.startReady(s.router, ["sub", "mcu/1/blob", "--summary", "--count", "1", "--timeout", "20"])
+            defer { big.kill() }
+            try await device.put("mcu/1/blob", Array(repeating: UInt8(ascii: "x"), count: 20_000))
+            let blob = await big.waitForLine(timeout: .seconds(15)) { $0.contains("mcu/1/blob") }.flatMap(jsonObject)
+            #expect(blob?["size"] as? Int == 20_000, "gateway said: \(s.agent.errorOutput.suffix(6))")
+
             let commands = Collector<String>()
             _ = try await device.declareSubscriber("mcu/1/cmd/**") { commands.add("\($0.key)=\(String(decoding: $0.payload, as: UTF8.self))") }
             _ = try await device.declareQueryable("mcu/1/info") { $0.reply("mcu/1/info", "firmware 1.2") }
