@@ -43,13 +43,13 @@ struct SerialFrameNoiseTests {
         #expect(await atListener.waitUntil { $0.batches.count >= expected.count })
         #expect(atListener.batches == expected)
         let c = stats.counters
-        #expect(c.crcMismatches == 1)
-        #expect(c.oversize == 1)
-        #expect(c.badFlags == 1)
-        #expect(c.cobsErrors + c.badLengths + c.crcMismatches == 1 + 1 + 1 + 1 + 1,
+        #expect(c.received.crcMismatches == 1)
+        #expect(c.received.oversize == 1)
+        #expect(c.received.badFlags == 1)
+        #expect(c.received.cobsErrors + c.received.badLengths + c.received.crcMismatches == 1 + 1 + 1 + 1 + 1,
                 "flipped, truncated, garbage, wrong length, noise-prefixed: \(c)")
         #expect(c.rejected == 7, "\(c)")
-        #expect(c.delivered == expected.count + 1)  // and the Init
+        #expect(c.received.delivered == expected.count + 1)  // and the Init
         #expect(listener.isActive)
     }
 

@@ -39,15 +39,8 @@ public final class SerialFrameCodec: ChannelDuplexHandler {
         while let frame = deframer.nextFrame() {
             frames.append(SerialLinkFrame(flags: frame.flags, payload: context.channel.allocator.buffer(bytes: frame.payload)))
         }
-        let c = deframer.counters
-        statistics.update {
-            $0.delivered = c.delivered
-            $0.crcMismatches = c.crcMismatches
-            $0.badLengths = c.badLengths
-            $0.cobsErrors = c.cobsErrors
-            $0.oversize = c.oversize
-            $0.badFlags = c.badFlags
-        }
+        let received = deframer.counters
+        statistics.update { $0.received = received }
         // Counters first, so whoever reacts to a frame sees them up to date.
         for frame in frames {
             context.fireChannelRead(wrapInboundOut(frame))

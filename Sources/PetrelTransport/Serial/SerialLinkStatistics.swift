@@ -1,22 +1,13 @@
 import PetrelSerialPort
+import PetrelWire
 import Synchronization
 
 /// What a serial link has received, dropped and sent, for logs and the admin space.
 /// Line noise is expected on serial lines: drops are counted, never errors.
 public struct SerialLinkCounters: Sendable, Equatable {
-    // Received, as `SerialDeframer` counts them.
-    /// Good frames (data and handshake) passed on by `SerialFrameCodec`.
-    public var delivered = 0
-    /// Frames whose data did not match their CRC.
-    public var crcMismatches = 0
-    /// Frames whose decoded size was under 7 bytes or disagreed with their length field.
-    public var badLengths = 0
-    /// Frames cut in the middle of a COBS block.
-    public var cobsErrors = 0
-    /// Frames longer than the MTU (skipped up to the next 0x00).
-    public var oversize = 0
-    /// Frames with data and handshake flags (a corrupted first byte).
-    public var badFlags = 0
+    /// Received frames, delivered and dropped by reason, as the link's
+    /// `SerialDeframer` counts them.
+    public var received = SerialDeframer.Counters()
 
     // Handshake.
     /// Data frames received before the link handshake finished (dropped).
@@ -41,7 +32,7 @@ public struct SerialLinkCounters: Sendable, Equatable {
     public init() {}
 
     /// Received frames dropped as corrupt (CRC, length, COBS, oversize, flags).
-    public var rejected: Int { crcMismatches + badLengths + cobsErrors + oversize + badFlags }
+    public var rejected: Int { received.rejected }
 }
 
 /// The counters of one serial link, shared by its handlers and its owner (any thread).
