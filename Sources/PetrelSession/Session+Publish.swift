@@ -81,12 +81,8 @@ extension Session {
     /// `options.origin`, the router gets it if a link is up. Returns whether it
     /// was queued for the router.
     package func relay(_ kind: Sample.Kind, key: KeyExpr, wireExpr: WireExpr? = nil, payload: ZBytes, options: PutOptions) -> Bool {
-        let push = prepare(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options)
-        guard send(push, priority: options.priority, reliability: options.reliability, express: options.express) else {
-            counters.add(.dropsDisconnected, 1)
-            return false
-        }
-        counters.add(.samplesOut, 1)
+        let (outcome, _) = publishNow(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options)
+        if case .closed = outcome { return false }
         return true
     }
 

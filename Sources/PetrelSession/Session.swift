@@ -213,11 +213,6 @@ public final class Session: Sendable {
         return t.send(m, priority: priority, reliability: reliability, express: express)
     }
 
-    nonisolated(nonsending) func sendBlocking<M: WireEncodable>(_ m: M, priority: Priority, reliability: Reliability, express: Bool) async -> Bool {
-        guard let t = currentTransport else { return false }
-        return await t.sendBlocking(m, priority: priority, reliability: reliability, express: express)
-    }
-
     /// Declarations travel on the Control priority with Block, as Rust sends them.
     func sendDeclare(_ d: Declaration, interestID: UInt32? = nil, on t: UnicastTransport? = nil) {
         let declare = Declare(declaration: d, interestID: interestID, qos: .declare)

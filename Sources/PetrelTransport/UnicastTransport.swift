@@ -69,11 +69,11 @@ public final class UnicastTransport: @unchecked Sendable {
     /// Like `send`, but waits for room when the queue is congested (congestion control Block).
     nonisolated(nonsending) public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
                                                express: Bool = false) async -> Bool {
-        switch tx.send(message, priority: priority, reliability: reliability, express: express) {
+        switch enqueue(message, priority: priority, reliability: reliability, express: express) {
         case .queued: return true
         case .closed: return false
         case .congested:
-            await tx.waitForRoom()
+            await waitForRoom()
             return isOpen
         }
     }
