@@ -110,7 +110,11 @@ public final class Agent: Sendable {
         // The MQTT bridge connects (and reconnects) in the background; a
         // mapping that cannot be bridged stops the start with its reason.
         if let mqtt = config.mqtt {
-            let bridge = try MQTTBridge(settings: mqtt.bridgeSettings(zid: zid), session: session, logger: logger)
+            // Through the uplink: messages that arrive while no router is connected wait in the offline buffer.
+            let clock = session.clock
+            let bridge = try MQTTBridge(settings: mqtt.bridgeSettings(zid: zid), session: session, logger: logger) { [weak uplink] kind, key, payload in
+                await uplink?.publish(UplinkSample(kind: kind, key: key, payload: payload, timestamp: clock.newTimestamp()))
+            }
             state.withLock { $0.mqtt = bridge }
             try await bridge.start()
         }

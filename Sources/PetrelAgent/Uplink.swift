@@ -99,7 +99,13 @@ public final class Uplink: Sendable {
     /// Publishes a sample upstream now, or keeps it for later. Never throws:
     /// the producer's sample is either on its way or in the buffer (or counted
     /// as refused when the buffer is full and set to drop the newest).
+    ///
+    /// The agent's own subscribers (storages, the MQTT bridge) see the sample
+    /// now in either case: a board keeps working while its router is away, and
+    /// what is replayed later goes upstream only, so nothing arrives there twice.
     public func publish(_ sample: UplinkSample) async {
+        try? session.deliverToOwnSubscribers(sample.kind, key: sample.key, payload: sample.payload[...],
+                                             options: Self.options(for: sample))
         let live = state.withLock { s in s.liveAfter.map { ContinuousClock.now >= $0 } ?? false }
         if live, session.isConnected, await send(sample) {
             let now = ContinuousClock.now
@@ -120,7 +126,8 @@ public final class Uplink: Sendable {
     }
 
     /// Keeps a sample that could not be sent (a device's reading while no
-    /// router is connected) for the replay after reconnection.
+    /// router is connected, which the gateway has already delivered to the
+    /// agent's own subscribers) for the replay after reconnection.
     public func keepForReplay(_ sample: UplinkSample) {
         keep(sample)
     }
@@ -141,11 +148,18 @@ public final class Uplink: Sendable {
         }
     }
 
-    private func send(_ sample: UplinkSample) async -> Bool {
+    private static func options(for sample: UplinkSample) -> PutOptions {
         var o = PutOptions()
         o.encoding = sample.encoding
         o.timestamp = sample.timestamp
         o.attachment = sample.attachment.map { $0[...] }
+        return o
+    }
+
+    /// Sends a sample to the router only: local subscribers saw it when it was taken.
+    private func send(_ sample: UplinkSample) async -> Bool {
+        var o = Self.options(for: sample)
+        o.deliversLocally = false
         do {
             switch sample.kind {
             case .put: try await session.put(sample.key, sample.payload, options: o)

@@ -37,7 +37,8 @@ public final class MQTTBridge: Sendable {
         public var queuedBytes: Int
         /// Zenoh -> MQTT messages dropped: queue full, or refused by libmosquitto.
         public var dropped: UInt64
-        /// MQTT -> Zenoh messages lost because no Zenoh router was reachable.
+        /// MQTT -> Zenoh messages lost because no Zenoh router was reachable
+        /// (only without a `publish` that buffers them, as the agent's uplink does).
         public var droppedInbound: UInt64
         /// Topics or keys without a counterpart in the other name space.
         public var skipped: UInt64
@@ -59,6 +60,7 @@ public final class MQTTBridge: Sendable {
     public var broker: String { settings.client.brokerDescription }
     let mappings: [TopicMapping]
     private let session: Session
+    private let publish: Publish?
     private let logger: Logger
     private let client: MosquittoClient
     private let state: Mutex<State>
@@ -92,11 +94,16 @@ public final class MQTTBridge: Sendable {
         weak var bridge: MQTTBridge?
     }
 
+    /// Puts an MQTT message into Zenoh (kind, key, payload) instead of the
+    /// session's own put: the agent passes its uplink, so that messages that
+    /// arrive while no router is connected wait in the offline buffer.
+    public typealias Publish = @Sendable (Sample.Kind, String, [UInt8]) async throws -> Void
+
     /// Checks the mappings and creates the broker connection (not yet connected).
     ///
     /// - Throws: `TopicMappingError` for a filter with no key expression
     ///   (`$SYS/#`, `a//b`), `MQTTError` for options libmosquitto refuses.
-    public init(settings: MQTTBridgeSettings, session: Session, logger: Logger) throws {
+    public init(settings: MQTTBridgeSettings, session: Session, logger: Logger, publish: Publish? = nil) throws {
         var mappings: [TopicMapping] = []
         for m in settings.mappings {
             mappings.append(try TopicMapping(filter: m.topic, prefix: m.key))
@@ -104,6 +111,7 @@ public final class MQTTBridge: Sendable {
         self.mappings = mappings
         self.settings = settings
         self.session = session
+        self.publish = publish
         self.logger = logger
         self.state = Mutex(State(queue: OutboundQueue(maxMessages: settings.queueMaxMessages, maxBytes: settings.queueMaxBytes)))
         (inboundStream, inbound) = AsyncStream<MQTTMessage>.makeStream()
@@ -249,7 +257,9 @@ public final class MQTTBridge: Sendable {
         await Self.$forwardingFromMQTT.withValue(true) {
             for k in keys {
                 do {
-                    if clearsRetained {
+                    if let publish {
+                        try await publish(clearsRetained ? .delete : .put, k.string, m.payload)
+                    } else if clearsRetained {
                         try await session.delete(k.string)
                     } else {
                         try await session.put(k.string, m.payload)

@@ -74,6 +74,10 @@ public struct PutOptions: Sendable {
     public var reliability: Reliability = .reliable
     /// See `Sample.origin`.
     package var origin: UInt32? = nil
+    /// False for a sample this session's own subscribers have already seen:
+    /// the agent's uplink delivers each reading locally when it is taken and
+    /// sends it upstream then or, after an outage, later from the offline buffer.
+    package var deliversLocally = true
 
     public init() {}
 }

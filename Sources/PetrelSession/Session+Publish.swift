@@ -72,7 +72,9 @@ extension Session {
             body = .del(Del(timestamp: timestamp, attachment: options.attachment))
         }
         let qos = NetworkQoS(priority: options.priority, congestionControl: options.congestionControl, express: options.express)
-        deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: timestamp)
+        if options.deliversLocally {
+            deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: timestamp)
+        }
         return Push(wireExpr: wireExpr, body: body, qos: qos)
     }
 
@@ -84,6 +86,14 @@ extension Session {
         let (outcome, _) = publishNow(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options)
         if case .closed = outcome { return false }
         return true
+    }
+
+    /// Hands a sample to this session's own matching subscribers only, as a
+    /// put would, without sending anything to the router: for the agent's
+    /// readings taken while no router is connected (see `PutOptions.deliversLocally`).
+    package func deliverToOwnSubscribers(_ kind: Sample.Kind, key: String, payload: ZBytes, options: PutOptions) throws(SessionError) {
+        let k = try keyExpr(key)
+        deliverLocally(kind: kind, key: k, payload: payload, options: options, timestamp: options.timestamp)
     }
 
     /// Zenoh delivers a session's own publications to its own matching

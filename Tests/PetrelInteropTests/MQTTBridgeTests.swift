@@ -151,6 +151,92 @@ extension InteropTests {
             #expect(mgot.sorted() == ["sensors/from-mqtt=a", "sensors/from-zenoh=b"])
         }
 
+        @Test("router killed and restarted: MQTT messages that arrive meanwhile wait in the offline buffer and reach Zenoh once, with the time they arrived; the board's storage has them during the outage; none echo back to MQTT")
+        func routerOutage() async throws {
+            let broker = try await MosquittoBroker.start()
+            defer { broker.process?.kill() }
+            let router = try await ZenohRouter.start()
+            let port = router.port
+            let agent = try await MQTTAgent.start(router: router, mqtt: Self.mqtt(broker, """
+                { topic: "sensors/#", key: "farm/pi1/mqtt", direction: "both", qos: 1 }
+                """), extra: "storages: [ { key: \"farm/**\", mode: \"time-series\", hot: \"10m\" } ],")
+            defer { agent.kill() }
+            let msub = try await broker.subscribe("#", extra: ["-q", "1"])
+            defer { msub.kill() }
+
+            await router.kill()
+            #expect(await MQTTAgent.waitForLog(agent, timeout: .seconds(10)) { $0.contains { $0.contains("link down") } },
+                    "the agent did not notice the router going: \(MQTTAgent.allOutput(agent).suffix(5))")
+            let outageStarted = Date()
+            let n = 50
+            for i in 0..<n {
+                try await broker.publish(["-t", "sensors/field/temp", "-m", "r\(i)", "-q", "1"])
+            }
+            // The board keeps working: its own storage already has the readings
+            // (asked through the agent's own session by the router that comes back, below).
+            try await Task.sleep(for: .seconds(1))
+            let restarted = try await ZenohRouter.start(port: port)
+            defer { restarted.process.kill() }
+            let restartedAt = Date()
+            let zsub = try await PythonZenoh.startReady(restarted, ["sub", "farm/**", "--timeout", "40"])
+            defer { zsub.kill() }
+
+            let lines = await waitForOutput(zsub, n, timeout: .seconds(30)) { $0.contains("\"kind\"") }.compactMap(jsonObject)
+            let payloads = lines.compactMap { $0["payload"] as? String }
+            #expect(payloads == (0..<n).map { "r\($0)" }, "agent: \(MQTTAgent.allOutput(agent).suffix(8))")
+            // Stamped when they arrived from MQTT, during the outage, not at the replay.
+            let seconds = lines.compactMap { ($0["timestamp"] as? String).flatMap { Double($0.split(separator: "/")[0]) } }
+                .map { $0 / 4_294_967_296 }
+            #expect(seconds.count == n)
+            #expect(seconds.allSatisfy { $0 > outageStarted.timeIntervalSince1970 - 1 && $0 < restartedAt.timeIntervalSince1970 },
+                    "timestamps outside the outage: \(seconds.prefix(3))")
+
+            // The storage holds each reading once (the replay went upstream only).
+            let stored = try await PythonZenoh.run(restarted, ["get", "farm/**?_time=[now(-5m)..]", "--consolidation", "none", "--timeout", "3"])
+                .compactMap(jsonObject).compactMap { $0["payload"] as? String }
+            #expect(stored.sorted() == (0..<n).map { "r\($0)" }.sorted())
+            // Nothing came back to MQTT: the broker saw the n messages that were published, once each.
+            try await Task.sleep(for: .seconds(1))
+            let mgot = mqttMessages(msub).map(\.payload)
+            #expect(mgot == (0..<n).map { "r\($0)" })
+            #expect(agent.isRunning)
+        }
+
+        @Test("a gateway device's readings while the router is down reach MQTT once, when taken, and Zenoh after the router returns")
+        func deviceReadingsDuringOutage() async throws {
+            let broker = try await MosquittoBroker.start()
+            defer { broker.process?.kill() }
+            let router = try await ZenohRouter.start()
+            let port = router.port
+            let listen = "tcp/127.0.0.1:\(TestEnvironment.freePort())"
+            let agent = try await MQTTAgent.start(router: router, mqtt: Self.mqtt(broker, """
+                { topic: "#", key: "farm/dev", direction: "out", qos: 1 }
+                """), extra: "listen: { endpoints: [\"\(listen)\"] },")
+            defer { agent.kill() }
+            let msub = try await broker.subscribe("#", extra: ["-q", "1"])
+            defer { msub.kill() }
+            let device = try await openSession(listen)
+            defer { Task { await device.close() } }
+
+            await router.kill()
+            #expect(await MQTTAgent.waitForLog(agent, timeout: .seconds(10)) { $0.contains { $0.contains("link down") } })
+            let n = 20
+            for i in 0..<n { try await device.put("farm/dev/reading", "d\(i)") }
+            // MQTT hears them now, while the router is away.
+            let live = await waitForMQTTMessages(msub, n, timeout: .seconds(10)).map(\.payload)
+            #expect(live == (0..<n).map { "d\($0)" })
+
+            let back = try await ZenohRouter.start(port: port)
+            defer { back.process.kill() }
+            let zsub = try await PythonZenoh.startReady(back, ["sub", "farm/**", "--timeout", "30"])
+            defer { zsub.kill() }
+            let lines = await waitForOutput(zsub, n, timeout: .seconds(25)) { $0.contains("\"kind\"") }
+            #expect(lines.compactMap(jsonObject).compactMap { $0["payload"] as? String } == (0..<n).map { "d\($0)" })
+            // The replay went upstream only: MQTT did not get the readings a second time.
+            try await Task.sleep(for: .seconds(1))
+            #expect(mqttMessages(msub).map(\.payload) == (0..<n).map { "d\($0)" })
+        }
+
         @Test("broker killed and restarted: Zenoh -> MQTT messages queued meanwhile are all delivered, in order; Zenoh is served meanwhile")
         func brokerOutage() async throws {
             let dir = MosquittoBroker.tempDir("mosquitto")

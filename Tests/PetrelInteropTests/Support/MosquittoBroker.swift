@@ -165,7 +165,8 @@ func waitForOutput(_ p: TestProcess, _ n: Int, timeout: Duration = .seconds(15),
 enum MQTTAgent {
     /// Writes the config, starts the agent and waits until it is connected to
     /// both the Zenoh router and the broker (unless `waitForBroker` is false).
-    static func start(router: ZenohRouter, mqtt: String, waitForBroker: Bool = true,
+    /// `extra`: more top-level config entries (e.g. `storages: [...],`).
+    static func start(router: ZenohRouter, mqtt: String, extra: String = "", waitForBroker: Bool = true,
                       sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestProcess {
         try TestEnvironment.requirePetrel(sourceLocation: sourceLocation)
         let dir = MosquittoBroker.tempDir("agent")
@@ -176,6 +177,7 @@ enum MQTTAgent {
           heartbeat: { interval: "0s" },
           buffer: { dir: "\(dir)" },
           mqtt: \(mqtt),
+          \(extra)
         }
         """
         try config.write(toFile: file, atomically: true, encoding: .utf8)
