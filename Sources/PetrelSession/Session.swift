@@ -122,7 +122,16 @@ public final class Session: Sendable {
         if let transport { await transport.close() }
         failAllPendingQueries()
         finishAllStreams()
-        if ownsGroup { try? await group.shutdownGracefully() }
+        guard ownsGroup else { return }
+        if let task {
+            // A connection attempt may still be under way on the group (the
+            // cancelled loop notices between attempts): shut the group down once
+            // it has ended, not under it, and without making close() wait for it.
+            let group = self.group
+            Task { await task.value; try? await group.shutdownGracefully() }
+        } else {
+            try? await group.shutdownGracefully()
+        }
     }
 
     var isClosed: Bool { link.withLock { $0.closed } }
