@@ -96,7 +96,10 @@ let package = Package(
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
-        .testTarget(name: "PetrelAgentTests", dependencies: ["PetrelAgent", "PetrelTransport", "PetrelKeyExpr"]),
+        .testTarget(name: "PetrelAgentTests", dependencies: [
+            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
             "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire",

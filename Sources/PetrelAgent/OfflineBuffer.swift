@@ -11,6 +11,7 @@ final class OfflineBuffer: UplinkBuffer {
     let log: OfflineLog
     let logger: Logger
     private let droppedOldest = Atomic<UInt64>(0)
+    private let writeFailures = Atomic<UInt64>(0)
 
     init(log: OfflineLog, logger: Logger) {
         self.log = log
@@ -33,7 +34,19 @@ final class OfflineBuffer: UplinkBuffer {
         let record = OfflineRecord(sequence: 0, key: s.key, payload: s.payload, encodingID: s.encoding.id,
                                    encodingSchema: s.encoding.schema, timestamp: s.timestamp, attachment: s.attachment,
                                    kind: s.kind == .put ? .put : .delete)
-        switch try? log.append(record) {
+        let outcome: AppendOutcome
+        do {
+            outcome = try log.append(record)
+        } catch {
+            // A disk that is full or gone: the sample is refused (the uplink
+            // counts it); say why once, then every 1000 failures.
+            let n = writeFailures.add(1, ordering: .relaxed).newValue
+            if n == 1 || n % 1000 == 0 {
+                logger.error("offline buffer cannot write; samples refused", metadata: ["reason": "\(error)", "failures": "\(n)"])
+            }
+            return false
+        }
+        switch outcome {
         case .appended: return true
         case .appendedAfterDroppingOldest(_, let dropped):
             // Over quota with drop-oldest: say so once, then every 1000 drops.
@@ -43,7 +56,7 @@ final class OfflineBuffer: UplinkBuffer {
                                metadata: ["dropped": "\(before + UInt64(dropped))", "max_bytes": "\(log.maxBytes)"])
             }
             return true
-        case .droppedNewest, nil: return false
+        case .droppedNewest: return false
         }
     }
 
