@@ -74,6 +74,11 @@ public final class Uplink: Sendable {
         var recent: [(at: ContinuousClock.Instant, sample: UplinkSample)] = []
         var recentStart = 0
         var replayTask: Task<Void, Never>?
+        /// Which replay `replayTask` is: a cancelled one finishing late must not
+        /// clear the handle of the one that replaced it.
+        var replayGeneration = 0
+        /// Samples reached the buffer while a replay ran: run another after it.
+        var replayAgain = false
         var counters = Counters()
         var stopped = false
     }
@@ -180,12 +185,21 @@ public final class Uplink: Sendable {
             s.recentStart = 0
             let t = s.replayTask
             s.replayTask = nil
+            s.replayAgain = false
             return (r, t)
         }
         task?.cancel()
-        for sample in uncertain { keep(sample) }
-        if !uncertain.isEmpty {
-            logger.info("uplink down: buffering", metadata: ["resent_later": "\(uncertain.count)"])
+        guard !uncertain.isEmpty else { return }
+        logger.info("uplink down: buffering", metadata: ["resent_later": "\(uncertain.count)"])
+        // Written off the link's thread, which this is: with fsync every-record
+        // these thousands of appends would hold up every other link on the event
+        // loop (the gateway's devices) for seconds. Samples kept meanwhile may
+        // precede them in the log; the replay orders each batch by timestamp.
+        Task.detached { [self] in
+            for sample in uncertain { keep(sample) }
+            // A router may be back before these were written, and its replay
+            // over: replay them now (a replay under way just carries on).
+            if session.isConnected { startReplay() }
         }
     }
 
@@ -202,13 +216,27 @@ public final class Uplink: Sendable {
     private func startReplay() {
         guard let buffer else { return }
         state.withLock { s in
-            guard !s.stopped, s.replayTask == nil else { return }
-            s.replayTask = Task { [weak self] in await self?.replay(buffer) }
+            guard !s.stopped else { return }
+            if s.replayTask != nil {
+                s.replayAgain = true
+                return
+            }
+            s.replayGeneration &+= 1
+            let generation = s.replayGeneration
+            s.replayTask = Task { [weak self] in await self?.replay(buffer, generation: generation) }
         }
     }
 
-    private func replay(_ buffer: UplinkBuffer) async {
-        defer { state.withLock { $0.replayTask = nil } }
+    private func replay(_ buffer: UplinkBuffer, generation: Int) async {
+        defer {
+            let again = state.withLock { s -> Bool in
+                guard s.replayGeneration == generation else { return false }
+                s.replayTask = nil
+                defer { s.replayAgain = false }
+                return s.replayAgain
+            }
+            if again, session.isConnected { startReplay() }
+        }
         if buffer.waitingCount > 0 { try? await Task.sleep(for: replayDelay) }
         let batchSize = max(1, min(200, replayPerSecond / 10))
         var total = 0
