@@ -100,10 +100,9 @@ extension Session {
     /// subscribers (the router never echoes them back).
     private func deliverLocally(kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions, timestamp: Timestamp?) {
         guard localSubscriberCount.load(ordering: .relaxed) > 0 else { return }
-        let handlers: [@Sendable (Sample) -> Void] = state.withLock { s in
-            guard !s.subscribers.isEmpty else { return [] }
-            return s.subscribers.values.filter { $0.key.intersects(key) }.map(\.handler)
-        }
+        // Through the push path's route cache: a stream of readings on one key
+        // matches the subscribers once, not once per reading.
+        let handlers = state.withLock { s in s.route(WireExpr(key.string))?.handlers ?? [] }
         guard !handlers.isEmpty else { return }
         var sample = Sample(kind: kind, key: key.string, payload: payload, encoding: options.encoding, timestamp: timestamp,
                             attachment: options.attachment, priority: options.priority,

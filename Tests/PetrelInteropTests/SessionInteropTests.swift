@@ -142,6 +142,15 @@ extension InteropTests {
             _ = try await session.declareSubscriber("self/**") { got.add($0.key) }
             try await session.put("self/x", "1")
             #expect(await got.wait(for: 1, timeout: .seconds(2)) == ["self/x"])
+            // Subscribers declared or undeclared between puts on one key are
+            // seen at once (local delivery goes through the route cache).
+            let second = Collector<String>()
+            let late = try await session.declareSubscriber("self/x") { second.add(String(decoding: $0.payload, as: UTF8.self)) }
+            try await session.put("self/x", "2")
+            late.undeclare()
+            try await session.put("self/x", "3")
+            #expect(await got.wait(for: 3, timeout: .seconds(2)).count == 3)
+            #expect(second.values == ["2"])
             await session.close()
         }
     }
