@@ -89,8 +89,9 @@ extension Session {
     }
 
     /// Hands a sample to this session's own matching subscribers only, as a
-    /// put would, without sending anything to the router: for the agent's
-    /// readings taken while no router is connected (see `PutOptions.deliversLocally`).
+    /// put would, without sending anything to the router: the agent's uplink
+    /// delivers each reading here when it is taken and sends it upstream on its
+    /// own, live or after an outage (see `PutOptions.deliversLocally`).
     package func deliverToOwnSubscribers(_ kind: Sample.Kind, key: String, payload: ZBytes, options: PutOptions) throws(SessionError) {
         let k = try keyExpr(key)
         deliverLocally(kind: kind, key: k, payload: payload, options: options, timestamp: options.timestamp)
