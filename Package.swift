@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: [
-            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime",
+            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSession",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).

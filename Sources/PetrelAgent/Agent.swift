@@ -241,6 +241,7 @@ public final class Agent: Sendable {
         storages?.stop()
         if let session { await session.close() }
         // Whatever is still waiting stays on disk for the next start.
+        await uplink?.finishWriting()
         try? offline?.log.close()
         logger.info("agent stopped", metadata: ["zid": "\(zid)"])
         let waiters = stopped.withLock { w -> [CheckedContinuation<Void, Never>] in

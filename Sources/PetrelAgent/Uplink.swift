@@ -79,10 +79,21 @@ public final class Uplink: Sendable {
         var replayGeneration = 0
         /// Samples reached the buffer while a replay ran: run another after it.
         var replayAgain = false
+        /// Samples handed to the background writer and not yet in the buffer.
+        var pendingKeeps = 0
+        var backgroundWriter: Task<Void, Never>?
         var counters = Counters()
         var stopped = false
     }
     private let state = Mutex(State())
+
+    /// Samples written to the buffer by one background task, in the order
+    /// given: for callers on an event-loop thread (the link going down, the
+    /// gateway's devices), which must not wait for the disk — with fsync
+    /// every-record that is an fsync per sample.
+    private let backgroundKeeps: AsyncStream<[UplinkSample]>.Continuation
+    /// Beyond this many samples waiting for the background writer, new ones are refused (counted).
+    static let maxPendingKeeps = 50_000
 
     public init(session: Session, buffer: UplinkBuffer?, logger: Logger,
                 uncertainWindow: Duration = .seconds(3), replayPerSecond: Int = 5000, replayDelay: Duration = .seconds(2)) {
@@ -92,11 +103,20 @@ public final class Uplink: Sendable {
         self.uncertainWindow = uncertainWindow
         self.replayPerSecond = max(replayPerSecond, 1)
         self.replayDelay = replayDelay
+        let (keeps, continuation) = AsyncStream<[UplinkSample]>.makeStream()
+        backgroundKeeps = continuation
         session.onLinkChange { [weak self] up in
             guard let self else { return }
             if up { self.linkUp() } else { self.linkLost() }
         }
         if session.isConnected { linkUp() }
+        let writer = Task.detached { [weak self] in
+            for await batch in keeps {
+                guard let self else { return }
+                self.keepInBackground(batch)
+            }
+        }
+        state.withLock { $0.backgroundWriter = writer }
     }
 
     public var counters: Counters { state.withLock { $0.counters } }
@@ -134,7 +154,42 @@ public final class Uplink: Sendable {
     /// router is connected, which the gateway has already delivered to the
     /// agent's own subscribers) for the replay after reconnection.
     public func keepForReplay(_ sample: UplinkSample) {
-        keep(sample)
+        keepLater([sample])
+    }
+
+    /// Hands samples to the background writer (see `backgroundKeeps`).
+    private func keepLater(_ samples: [UplinkSample]) {
+        enum Way { case background, now, refused }
+        let way = state.withLock { s -> Way in
+            // Stopping (the session closing after `stop()`): write them at once,
+            // before the agent closes the log.
+            if s.stopped { return .now }
+            guard s.pendingKeeps + samples.count <= Self.maxPendingKeeps else {
+                s.counters.refused += UInt64(samples.count)
+                return .refused
+            }
+            s.pendingKeeps += samples.count
+            return .background
+        }
+        switch way {
+        case .background:
+            backgroundKeeps.yield(samples)
+        case .now:
+            for sample in samples { keep(sample) }
+        case .refused:
+            logger.warning("offline buffer cannot keep up: samples refused", metadata: ["samples": "\(samples.count)"])
+        }
+    }
+
+    private func keepInBackground(_ samples: [UplinkSample]) {
+        for sample in samples { keep(sample) }
+        let drained = state.withLock { s -> Bool in
+            s.pendingKeeps -= samples.count
+            return s.pendingKeeps == 0
+        }
+        // A router may be back before these were written, and its replay over:
+        // replay them now (a replay under way is asked to go again).
+        if drained, session.isConnected { startReplay() }
     }
 
     private func keep(_ sample: UplinkSample) {
@@ -191,16 +246,11 @@ public final class Uplink: Sendable {
         task?.cancel()
         guard !uncertain.isEmpty else { return }
         logger.info("uplink down: buffering", metadata: ["resent_later": "\(uncertain.count)"])
-        // Written off the link's thread, which this is: with fsync every-record
-        // these thousands of appends would hold up every other link on the event
-        // loop (the gateway's devices) for seconds. Samples kept meanwhile may
-        // precede them in the log; the replay orders each batch by timestamp.
-        Task.detached { [self] in
-            for sample in uncertain { keep(sample) }
-            // A router may be back before these were written, and its replay
-            // over: replay them now (a replay under way just carries on).
-            if session.isConnected { startReplay() }
-        }
+        // This is the link's thread: with fsync every-record, writing these
+        // thousands of samples here would hold up every other link on the event
+        // loop for seconds. Samples the producers keep meanwhile may precede
+        // them in the log; the replay orders each batch by timestamp.
+        keepLater(uncertain)
     }
 
     /// A router is back. Samples keep going to the buffer for `replayDelay`
@@ -208,7 +258,8 @@ public final class Uplink: Sendable {
     /// them), then the backlog replays and live sending resumes.
     private func linkUp() {
         // With nothing waiting there is nothing to keep in order: go live at once.
-        let delay = (buffer?.waitingCount ?? 0) == 0 ? Duration.zero : replayDelay
+        let pending = state.withLock { $0.pendingKeeps }
+        let delay = (buffer?.waitingCount ?? 0) + pending == 0 ? Duration.zero : replayDelay
         state.withLock { $0.liveAfter = ContinuousClock.now + delay }
         startReplay()
     }
@@ -275,5 +326,14 @@ public final class Uplink: Sendable {
             return t
         }
         t?.cancel()
+        // What was handed over is still written (see `finishWriting()`); later
+        // samples are written at once.
+        backgroundKeeps.finish()
+    }
+
+    /// After `stop()`: returns once the background writer has put everything
+    /// it was given into the buffer, so the buffer can be closed.
+    public func finishWriting() async {
+        await state.withLock { $0.backgroundWriter }?.value
     }
 }

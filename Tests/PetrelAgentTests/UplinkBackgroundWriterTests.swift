@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import PetrelSession
+import PetrelTime
+import PetrelTransport
+@testable import PetrelAgent
+
+/// The uplink's background writer: callers on an event-loop thread hand
+/// samples over without waiting for the disk; everything handed over reaches
+/// the buffer, in order, before the agent closes it.
+@Suite("uplink: samples kept from an event-loop thread")
+struct UplinkBackgroundWriterTests {
+    /// A buffer on a slow medium: every sample takes 20 ms to keep.
+    final class SlowBuffer: UplinkBuffer {
+        let kept = Mutex<[String]>([])
+        func keep(_ sample: UplinkSample) -> Bool {
+            Thread.sleep(forTimeInterval: 0.02)
+            kept.withLock { $0.append(String(decoding: sample.payload, as: UTF8.self)) }
+            return true
+        }
+        func nextForReplay(max: Int) -> [(sequence: UInt64, sample: UplinkSample)] { [] }
+        func acknowledge(through sequence: UInt64) {}
+        var waitingCount: Int { kept.withLock { $0.count } }
+    }
+
+    func sample(_ n: Int) -> UplinkSample {
+        UplinkSample(kind: .put, key: "dev/reading", payload: Array("\(n)".utf8),
+                     timestamp: Timestamp(time: NTP64(seconds: 1_719_847_926, nanoseconds: UInt32(n)), id: ZenohID(high: 0, low: 0xA1)!))
+    }
+
+    @Test("a device's readings kept while no router is connected: handed over at once, written in order, all there after stop")
+    func handedOverWithoutWaiting() async throws {
+        // No router at this address: the session stays disconnected.
+        let session = try await Session.open(SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:9")]))
+        defer { Task { await session.close() } }
+        let buffer = SlowBuffer()
+        let uplink = Uplink(session: session, buffer: buffer, logger: Logger(label: "test"))
+
+        let started = ContinuousClock.now
+        for n in 0..<10 { uplink.keepForReplay(sample(n)) }
+        let handingOver = ContinuousClock.now - started
+        #expect(handingOver < .milliseconds(100), "keeping 10 samples took \(handingOver): the caller waited for the disk")
+
+        uplink.stop()
+        uplink.keepForReplay(sample(10))   // after stop: written at once
+        await uplink.finishWriting()
+        let kept = buffer.kept.withLock { $0 }
+        #expect(Set(kept) == Set((0...10).map(String.init)))
+        #expect(kept.filter { $0 != "10" } == (0..<10).map(String.init), "the background writer kept them out of order: \(kept)")
+        #expect(uplink.counters.buffered == 11)
+    }
+}
