@@ -173,11 +173,18 @@ public final class Uplink: Sendable {
         }
         switch way {
         case .background:
-            backgroundKeeps.yield(samples)
+            if case .terminated = backgroundKeeps.yield(samples) {
+                // stop() came in between: this caller writes them itself.
+                state.withLock { $0.pendingKeeps -= samples.count }
+                for sample in samples { keep(sample) }
+            }
         case .now:
             for sample in samples { keep(sample) }
         case .refused:
-            logger.warning("offline buffer cannot keep up: samples refused", metadata: ["samples": "\(samples.count)"])
+            let refused = state.withLock { $0.counters.refused }
+            if refused <= UInt64(samples.count) || refused / 1000 != (refused - UInt64(samples.count)) / 1000 {
+                logger.warning("offline buffer cannot keep up with the disk: samples refused", metadata: ["refused": "\(refused)"])
+            }
         }
     }
 
