@@ -25,8 +25,12 @@ public struct TransportConfig: Sendable {
     /// Bytes queued for the link before producers with congestion control Block wait.
     public var txQueueBytes: Int = 4 << 20
     /// UDP has no flow control: bursts are spread to at most this many bytes
-    /// per millisecond (64 KiB/ms ≈ 64 MB/s) so a peer's socket buffer keeps up.
-    public var datagramPacingBytesPerMillisecond: Int = 64 << 10
+    /// per millisecond (16 KiB/ms ≈ 16 MB/s, 128 Mbit/s) so a peer's socket
+    /// buffer keeps up. A Linux default receive buffer (208 KiB) holds three
+    /// 64 KiB datagrams: at 64 KiB/ms a router descheduled for 3 ms (a busy
+    /// board, a contended VM) dropped fragments of a 4 MiB put; at this rate it
+    /// may stall for about 12 ms.
+    public var datagramPacingBytesPerMillisecond: Int = 16 << 10
 
     public init(zid: ZenohID = .random()) {
         self.zid = zid
