@@ -39,9 +39,9 @@ final class OfflineBuffer: UplinkBuffer {
             outcome = try log.append(record)
         } catch {
             // A disk that is full or gone: the sample is refused (the uplink
-            // counts it); say why once, then every 1000 failures.
+            // counts it); say why.
             let n = writeFailures.add(1, ordering: .relaxed).newValue
-            if n == 1 || n % 1000 == 0 {
+            if LogThrottle.shouldLog(from: n - 1, to: n) {
                 logger.error("offline buffer cannot write; samples refused", metadata: ["reason": "\(error)", "failures": "\(n)"])
             }
             return false
@@ -49,9 +49,9 @@ final class OfflineBuffer: UplinkBuffer {
         switch outcome {
         case .appended: return true
         case .appendedAfterDroppingOldest(_, let dropped):
-            // Over quota with drop-oldest: say so once, then every 1000 drops.
+            // Over quota with drop-oldest.
             let before = droppedOldest.add(UInt64(dropped), ordering: .relaxed).oldValue
-            if before == 0 || before / 1000 != (before + UInt64(dropped)) / 1000 {
+            if LogThrottle.shouldLog(from: before, to: before + UInt64(dropped)) {
                 logger.warning("offline buffer over quota: oldest samples dropped",
                                metadata: ["dropped": "\(before + UInt64(dropped))", "max_bytes": "\(log.maxBytes)"])
             }

@@ -164,10 +164,7 @@ public final class Uplink: Sendable {
             // Stopping (the session closing after `stop()`): write them at once,
             // before the agent closes the log.
             if s.stopped { return .now }
-            guard s.pendingKeeps + samples.count <= Self.maxPendingKeeps else {
-                s.counters.refused += UInt64(samples.count)
-                return .refused
-            }
+            guard s.pendingKeeps + samples.count <= Self.maxPendingKeeps else { return .refused }
             s.pendingKeeps += samples.count
             return .background
         }
@@ -181,10 +178,7 @@ public final class Uplink: Sendable {
         case .now:
             for sample in samples { keep(sample) }
         case .refused:
-            let refused = state.withLock { $0.counters.refused }
-            if refused <= UInt64(samples.count) || refused / 1000 != (refused - UInt64(samples.count)) / 1000 {
-                logger.warning("offline buffer cannot keep up with the disk: samples refused", metadata: ["refused": "\(refused)"])
-            }
+            refuse(samples.count, "offline buffer cannot keep up with the disk: samples refused")
         }
     }
 
@@ -204,14 +198,21 @@ public final class Uplink: Sendable {
             state.withLock { $0.counters.refused += 1 }
             return
         }
-        let ok = buffer.keep(sample)
-        let refused = state.withLock { s -> UInt64 in
-            if ok { s.counters.buffered += 1 } else { s.counters.refused += 1 }
-            return ok ? 0 : s.counters.refused
+        if buffer.keep(sample) {
+            state.withLock { $0.counters.buffered += 1 }
+        } else {
+            refuse(1, "offline buffer full: samples refused")
         }
-        // Over quota: say so once, then every 1000 refusals (the counter is in the admin space).
-        if refused == 1 || (refused > 0 && refused % 1000 == 0) {
-            logger.warning("offline buffer full: samples refused", metadata: ["refused": "\(refused)"])
+    }
+
+    /// Counts samples the buffer did not take (the counter is in the admin space) and says so now and then.
+    private func refuse(_ n: Int, _ message: Logger.Message) {
+        let (before, after) = state.withLock { s in
+            defer { s.counters.refused += UInt64(n) }
+            return (s.counters.refused, s.counters.refused + UInt64(n))
+        }
+        if LogThrottle.shouldLog(from: before, to: after) {
+            logger.warning(message, metadata: ["refused": "\(after)"])
         }
     }
 

@@ -47,3 +47,17 @@ struct OfflineBufferTests {
         #expect(errors.first?.contains("closed") == true, "\(errors)")
     }
 }
+
+@Suite("log throttle: repeated trouble is logged when it starts and every thousand after")
+struct LogThrottleTests {
+    @Test("the first, and each counter step that passes a multiple of 1000, deserve a line; the rest do not")
+    func marks() {
+        #expect(LogThrottle.shouldLog(from: 0, to: 1))
+        #expect(!LogThrottle.shouldLog(from: 1, to: 2))
+        #expect(!LogThrottle.shouldLog(from: 998, to: 999))
+        #expect(LogThrottle.shouldLog(from: 999, to: 1000))
+        #expect(!LogThrottle.shouldLog(from: 1000, to: 1001))
+        #expect(LogThrottle.shouldLog(from: 1990, to: 2010), "a batch that jumps over 2000 counts")
+        #expect(!LogThrottle.shouldLog(from: 2010, to: 2990))
+    }
+}
