@@ -1,4 +1,5 @@
 import Logging
+import PetrelKeyExpr
 import PetrelSession
 import PetrelTime
 import PetrelWire
@@ -129,10 +130,12 @@ public final class Uplink: Sendable {
     /// now in either case: a board keeps working while its router is away, and
     /// what is replayed later goes upstream only, so nothing arrives there twice.
     public func publish(_ sample: UplinkSample) async {
-        try? session.deliverToOwnSubscribers(sample.kind, key: sample.key, payload: sample.payload[...],
-                                             options: Self.options(for: sample))
+        // Checked once, here: a key that is not a key expression would go
+        // nowhere live and, kept, would stop every replay at itself.
+        guard let key = validKey(of: sample) else { return }
+        session.deliverToOwnSubscribers(sample.kind, key: key, payload: sample.payload[...], options: Self.options(for: sample))
         let live = state.withLock { s in s.liveAfter.map { ContinuousClock.now >= $0 } ?? false }
-        if live, session.isConnected, await send(sample) {
+        if live, session.isConnected, await send(sample, key: key) {
             let now = ContinuousClock.now
             state.withLock { s in
                 s.counters.live += 1
@@ -225,18 +228,22 @@ public final class Uplink: Sendable {
     }
 
     /// Sends a sample to the router only: local subscribers saw it when it was taken.
-    private func send(_ sample: UplinkSample) async -> Bool {
+    private func send(_ sample: UplinkSample, key: KeyExpr) async -> Bool {
         var o = Self.options(for: sample)
         o.deliversLocally = false
         do {
-            switch sample.kind {
-            case .put: try await session.put(sample.key, sample.payload, options: o)
-            case .delete: try await session.delete(sample.key, options: o)
-            }
+            try await session.publish(sample.kind, key: key, payload: sample.payload[...], options: o)
             return true
         } catch {
             return false
         }
+    }
+
+    /// The sample's key as a key expression, or nil (refused, counted and logged).
+    private func validKey(of sample: UplinkSample) -> KeyExpr? {
+        if let key = try? KeyExpr(sample.key) { return key }
+        refuse(1, "sample refused: its key is not a valid key expression")
+        return nil
     }
 
     /// The link went down: what was sent in the last moments may be lost.
@@ -305,7 +312,9 @@ public final class Uplink: Sendable {
             guard let last = batch.last else { break }
             let started = ContinuousClock.now
             for (_, sample) in batch {
-                guard session.isConnected, await send(sample) else { return }
+                // A bad key (a log written by an older agent) is skipped, not retried forever.
+                guard let key = validKey(of: sample) else { continue }
+                guard session.isConnected, await send(sample, key: key) else { return }
             }
             // Trim only what has left on the link.
             guard let t = session.currentTransport, await t.waitUntilFlushed(timeout: .seconds(5)) else { return }

@@ -92,9 +92,14 @@ extension Session {
     /// put would, without sending anything to the router: the agent's uplink
     /// delivers each reading here when it is taken and sends it upstream on its
     /// own, live or after an outage (see `PutOptions.deliversLocally`).
-    package func deliverToOwnSubscribers(_ kind: Sample.Kind, key: String, payload: ZBytes, options: PutOptions) throws(SessionError) {
-        let k = try keyExpr(key)
-        deliverLocally(kind: kind, key: k, payload: payload, options: options, timestamp: options.timestamp)
+    package func deliverToOwnSubscribers(_ kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions) {
+        deliverLocally(kind: kind, key: key, payload: payload, options: options, timestamp: options.timestamp)
+    }
+
+    /// A put or delete on a key expression its caller has already validated
+    /// (the agent's uplink checks each reading's key once, for both ways out).
+    nonisolated(nonsending) package func publish(_ kind: Sample.Kind, key: KeyExpr, payload: ZBytes, options: PutOptions) async throws {
+        try await publish(kind: kind, wireExpr: WireExpr(key.string), key: key, payload: kind == .put ? payload : [], options: options)
     }
 
     /// Zenoh delivers a session's own publications to its own matching

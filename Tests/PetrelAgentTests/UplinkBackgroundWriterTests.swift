@@ -51,4 +51,20 @@ struct UplinkBackgroundWriterTests {
         #expect(kept.filter { $0 != "10" } == (0..<10).map(String.init), "the background writer kept them out of order: \(kept)")
         #expect(uplink.counters.buffered == 11)
     }
+
+    @Test("a reading whose key is not a key expression is refused when published, not kept to stop the replay later")
+    func invalidKeyRefused() async throws {
+        let session = try await Session.open(SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:9")]))
+        defer { Task { await session.close() } }
+        let buffer = SlowBuffer()
+        let uplink = Uplink(session: session, buffer: buffer, logger: Logger(label: "test"))
+        var bad = sample(1)
+        bad.key = "farm//temp"
+        await uplink.publish(bad)
+        await uplink.publish(sample(2))
+        #expect(buffer.kept.withLock { $0 } == ["2"])
+        #expect(uplink.counters.refused == 1)
+        #expect(uplink.counters.buffered == 1)
+        uplink.stop()
+    }
 }
