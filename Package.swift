@@ -86,7 +86,10 @@ let package = Package(
             dependencies: ["PetrelWire", "PetrelTime", "PetrelTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PetrelTransportTests", dependencies: ["PetrelTransport", "PetrelWire"]),
+        .testTarget(name: "PetrelTransportTests", dependencies: [
+            "PetrelTransport", "PetrelWire", "PetrelTestSupport",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         // Zenoh's serial link over socat pty pairs (needs socat).
         .testTarget(name: "PetrelSerialLinkTests", dependencies: [
             "PetrelTransport", "PetrelSerialPort", "PetrelWire", "PetrelTestSupport",

@@ -197,9 +197,6 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
         let tx = TxPipeline(channel: context.channel, settings: settings)
         let transport = UnicastTransport(endpoint: endpoint, parameters: params, tx: tx, channel: context.channel)
         phase = .established(transport)
-        if let decoder = try? context.pipeline.syncOperations.handler(type: ByteToMessageHandler<StreamBatchDecoder>.self) {
-            _ = decoder // the decoder's own limit is the largest u16; the batch size check happens below
-        }
         let keepAlive = TimeAmount.milliseconds(Int64(config.leaseMilliseconds / max(config.keepAliveFactor, 1)))
         keepAliveTask = context.eventLoop.scheduleRepeatedTask(initialDelay: keepAlive, delay: keepAlive) { _ in
             if !tx.takeSentSinceTick() { tx.sendTransport(.keepAlive(KeepAlive())) }

@@ -60,6 +60,12 @@ final class TxPipeline: @unchecked Sendable {
         /// a flush barrier compares the two without waiting for an idle link.
         var sealedTotal: UInt64 = 0
         var writtenTotal: UInt64 = 0
+        /// A written batch's buffer, emptied, for the next batch: a message
+        /// flushed on its own (light traffic) costs no allocation.
+        var spareBatch: ByteBuffer?
+        /// The queue's other half: `flushNow` swaps it with `ready` instead of
+        /// copying `ready` out (which copied its storage on every flush).
+        var spareReady: CircularBuffer<ByteBuffer>? = CircularBuffer(initialCapacity: 16)
     }
 
     let settings: Settings
@@ -138,13 +144,14 @@ final class TxPipeline: @unchecked Sendable {
     /// Seals the open batch (if any) and writes every sealed batch, in order.
     func flushNow() {
         var paceLater = false
-        let batches: CircularBuffer<ByteBuffer> = lock.withLock {
+        var batches: CircularBuffer<ByteBuffer> = lock.withLock {
             state.flushScheduled = false
             state.lastFlush = NIODeadline.now()
             if state.batch.writerIndex > emptyBatchLength { state.sealBatch() }
             guard let budget = settings.pacingBytesPerMillisecond else {
-                let out = state.ready
-                state.ready.removeAll(keepingCapacity: true)
+                // A flush nested in this one (a Close sent while writing) finds no spare and allocates.
+                var out = state.spareReady.take() ?? CircularBuffer(initialCapacity: 16)
+                swap(&out, &state.ready)
                 state.writtenTotal &+= UInt64(state.readyBytes)
                 state.readyBytes = 0
                 return out
@@ -173,6 +180,17 @@ final class TxPipeline: @unchecked Sendable {
         guard !batches.isEmpty else { return }
         for b in batches { channel.write(b, promise: nil) }
         channel.flush()
+        // Once the socket took a batch, nobody else holds its buffer: empty, it carries the next one.
+        var reusable: ByteBuffer? = nil
+        while var b = batches.popLast() {
+            if reusable == nil, b.capacity >= settings.batchSize, b.modifyIfUniquelyOwned({ $0.clear() }) != nil {
+                reusable = b
+            }
+        }
+        lock.withLock {
+            if state.spareBatch == nil, let reusable { state.spareBatch = reusable }
+            if state.spareReady == nil { state.spareReady = batches }
+        }
         wakeWaitersIfRoom()
     }
 
@@ -292,7 +310,7 @@ extension TxPipeline.State {
         guard batch.writerIndex > settings.prefixLength else { return }
         // Swap the batch out before touching it: patching it while `state`
         // still holds it would copy the whole buffer.
-        var fresh = allocator.buffer(capacity: settings.batchSize)
+        var fresh = spareBatch.take() ?? allocator.buffer(capacity: settings.batchSize)
         fresh.moveWriterIndex(forwardBy: settings.prefixLength)
         var b = batch
         batch = fresh

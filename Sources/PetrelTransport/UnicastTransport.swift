@@ -144,7 +144,7 @@ extension UnicastTransport {
                     .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
                     .channelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
-                            try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamBatchDecoder()))
+                            try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                             try ch.pipeline.syncOperations.addHandler(handler)
                         }
                     }

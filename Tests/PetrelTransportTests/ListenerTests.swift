@@ -76,6 +76,28 @@ struct ListenerTests {
         await listener.close()
     }
 
+    @Test("messages sent one at a time, each in its own batch, arrive intact: a batch's buffer is reused only empty",
+          arguments: ["tcp", "udp"])
+    func oneAtATime(proto: String) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let atListener = Inbox()
+        let listener = try await TransportListener.listen(on: try Endpoint("\(proto)/127.0.0.1:0"), config: TransportConfig(), group: group,
+                                                          delegate: atListener, logger: Logger(label: "test")) { _ in }
+        let port = try #require(listener.localAddress?.port)
+        let client = try await UnicastTransport.connect(to: try Endpoint("\(proto)/127.0.0.1:\(port)"), config: TransportConfig(),
+                                                        group: group, delegate: Inbox(), logger: Logger(label: "test"))
+        // Sizes go up and down so a reused buffer with a longer previous batch in it would show.
+        let texts = (0..<200).map { i in String(repeating: Character(UnicodeScalar(UInt8(97 + i % 26))), count: [3000, 5, 700, 1][i % 4]) + "\(i)" }
+        for (i, text) in texts.enumerated() {
+            #expect(client.send(Self.push("dev/seq", text), express: i % 2 == 0))
+            _ = await atListener.waitFor(i + 1)
+        }
+        let got = await atListener.waitFor(texts.count)
+        #expect(got == texts.map { .push(Self.push("dev/seq", $0)) })
+        await client.close()
+        await listener.close()
+    }
+
     @Test("a UDP listener keeps two devices' sessions apart")
     func udpPeers() async throws {
         let group = MultiThreadedEventLoopGroup.singleton

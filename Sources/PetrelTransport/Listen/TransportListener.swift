@@ -55,7 +55,7 @@ public final class TransportListener: Sendable {
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamBatchDecoder()))
+                        try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                         // The session is named after the device's address, not ours.
                         let peer = ch.remoteAddress.map { Endpoint(proto: .tcp, host: $0.ipAddress ?? "?", port: $0.port ?? 0) } ?? endpoint
                         try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peer, prefixLength: 2, linkMTU: 65535))
