@@ -41,6 +41,14 @@ struct StreamBatchFramerTests {
         }
     }
 
+    @Test("bytes arriving one at a time still make the batches")
+    func byteByByte() throws {
+        let batches: [[UInt8]] = [[1, 2, 3], [4], Array(repeating: 5, count: 600)]
+        let (got, channel) = try Self.run(Self.framed(batches).map { [$0] })
+        #expect(got == batches)
+        _ = try channel.finish()
+    }
+
     @Test("random batches in random reads come out as sent", arguments: 0..<20)
     func randomChunks(seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(seed))
