@@ -178,8 +178,13 @@ final class TxPipeline: @unchecked Sendable {
             }
         }
         guard !batches.isEmpty else { return }
-        for b in batches { channel.write(b, promise: nil) }
-        channel.flush()
+        if batches.count == 1 {
+            // The usual case under light traffic: one trip down the pipeline, not two.
+            channel.writeAndFlush(batches[batches.startIndex], promise: nil)
+        } else {
+            for b in batches { channel.write(b, promise: nil) }
+            channel.flush()
+        }
         // Once the socket took a batch, nobody else holds its buffer: empty, it carries the next one.
         var reusable: ByteBuffer? = nil
         while var b = batches.popLast() {
