@@ -31,8 +31,8 @@ struct SessionState {
     /// and no allocation each. Cleared whenever subscribers or the router's
     /// key-expression ids change.
     var routes: [WireExpr: Route] = [:] {
-        // Whatever clears or changes the cache forgets the last route too.
-        didSet { lastRoute = nil }
+        // Whatever clears or changes the cache forgets the recent routes too.
+        didSet { recentRoutes = (nil, nil) }
     }
 
     struct Route {
@@ -40,15 +40,21 @@ struct SessionState {
         var handlers: [@Sendable (Sample) -> Void]
     }
 
-    /// The route of the last push: a stream of samples on one key compares
-    /// one wire expression instead of hashing it into `routes` each time.
-    var lastRoute: (expr: WireExpr, route: Route)?
+    /// The two routes used last, newest first: a stream of samples on one key
+    /// compares one wire expression instead of hashing it into `routes` each
+    /// time, and so does a reply on another key sent from its callback (a
+    /// session's own puts go through `route` too, for its local subscribers).
+    var recentRoutes: (newest: (expr: WireExpr, route: Route)?, older: (expr: WireExpr, route: Route)?) = (nil, nil)
 
     /// Resolves a push's key and subscribers, through the route cache.
     mutating func route(_ e: WireExpr) -> Route? {
-        if let last = lastRoute, last.expr == e { return last.route }
+        if let newest = recentRoutes.newest, newest.expr == e { return newest.route }
+        if let older = recentRoutes.older, older.expr == e {
+            recentRoutes = (older, recentRoutes.newest)
+            return older.route
+        }
         if let r = routes[e] {
-            lastRoute = (e, r)
+            recentRoutes = ((e, r), recentRoutes.newest)
             return r
         }
         guard let key = resolve(e) else { return nil }
@@ -59,8 +65,9 @@ struct SessionState {
         let r = Route(key: key, handlers: handlers)
         // Bounded: a stream of ever-new keys must not grow memory.
         if routes.count >= 4096 { routes.removeAll(keepingCapacity: true) }
+        let newest = recentRoutes.newest // still right: adding a route changes no other
         routes[e] = r
-        lastRoute = (e, r)
+        recentRoutes = ((e, r), newest)
         return r
     }
 
