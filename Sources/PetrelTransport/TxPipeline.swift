@@ -192,11 +192,12 @@ final class TxPipeline: @unchecked Sendable {
                 reusable = b
             }
         }
-        lock.withLock {
+        let waiters = lock.withLock {
             if state.spareBatch == nil, let reusable { state.spareBatch = reusable }
             if state.spareReady == nil { state.spareReady = batches }
+            return state.takeWaitersIfRoom()
         }
-        wakeWaitersIfRoom()
+        for w in waiters { w.resume() }
     }
 
     /// A mark for everything queued so far: seals the open batch (and schedules
@@ -243,13 +244,7 @@ final class TxPipeline: @unchecked Sendable {
     }
 
     private func wakeWaitersIfRoom() {
-        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
-            guard state.readyBytes <= settings.highWatermark, state.channelWritable, !state.waiters.isEmpty else { return [] }
-            let w = state.waiters
-            state.waiters = []
-            return w
-        }
-        for w in waiters { w.resume() }
+        for w in lock.withLock({ state.takeWaitersIfRoom() }) { w.resume() }
     }
 
     /// Serialises a message of unknown size into a growing scratch array
@@ -355,6 +350,13 @@ extension TxPipeline.State {
             first = false
         }
         return true
+    }
+
+    /// The producers waiting for room, if there is room now (they are resumed outside the lock).
+    mutating func takeWaitersIfRoom() -> [CheckedContinuation<Void, Never>] {
+        guard readyBytes <= settings.highWatermark, channelWritable, !waiters.isEmpty else { return [] }
+        defer { waiters = [] }
+        return waiters
     }
 
     /// Queues one network message: the body of `TxPipeline.send`.
