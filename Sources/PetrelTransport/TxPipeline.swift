@@ -47,10 +47,17 @@ final class TxPipeline: @unchecked Sendable {
         var ready: CircularBuffer<ByteBuffer> = CircularBuffer(initialCapacity: 16)
         var readyBytes = 0
         var flushScheduled = false
-        /// When the last flush ran: flushes closer together than
-        /// `minFlushInterval` are deferred so that, under load, a batch
-        /// gathers many messages instead of leaving with a few.
+        /// When the last flush ran: under load, flushes closer together than
+        /// `minFlushInterval` are deferred so that a batch gathers many
+        /// messages instead of leaving with a few.
         var lastFlush = NIODeadline.distantPast
+        /// Messages queued since the last flush, and whether that flush carried
+        /// more than one: "under load". One message per flush is light traffic
+        /// (a request and its reply, a sensor every few ms), which leaves at once:
+        /// holding it back until 200 µs after the previous flush added up to
+        /// 200 µs to every message of a ping-pong without the express flag.
+        var messagesSinceFlush = 0
+        var underLoad = false
         var closed = false
         var sentSinceTick = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -89,8 +96,10 @@ final class TxPipeline: @unchecked Sendable {
     /// Queues a network message on the channel for `priority` and `reliability`.
     func send<M: WireEncodable>(_ message: M, priority: Priority, reliability: Reliability, express: Bool = false) -> EnqueueResult {
         let channelIndex = ChannelIndex(priority: settings.qos ? priority : .data, reliability: reliability).rawValue
-        let (result, scheduleFlush, scheduleDrain) = lock.withLock {
-            state.enqueue(message, channel: channelIndex, express: express)
+        let (result, scheduleFlush, scheduleDrain, flushNotBefore) = lock.withLock {
+            let (result, scheduleFlush, scheduleDrain) = state.enqueue(message, channel: channelIndex, express: express)
+            let notBefore: NIODeadline? = scheduleFlush && state.underLoad ? state.lastFlush + settings.minFlushInterval : nil
+            return (result, scheduleFlush, scheduleDrain, notBefore)
         }
         if express && channel.eventLoop.inEventLoop {
             // Sent from the link's own thread (a subscriber callback answering
@@ -100,11 +109,10 @@ final class TxPipeline: @unchecked Sendable {
             channel.eventLoop.execute { self.flushNow() }
         } else if scheduleFlush {
             // Light traffic: flush on the next loop turn (one hop of latency).
-            // Heavy traffic: the previous flush was just now, so wait the rest
-            // of the interval and let the batch fill.
-            let wait = lock.withLock { state.lastFlush + settings.minFlushInterval - NIODeadline.now() }
-            if wait > .zero {
-                channel.eventLoop.scheduleTask(in: wait) { self.flushNow() }
+            // Under load: wait the rest of the interval since the last flush
+            // and let the batch fill.
+            if let flushNotBefore, flushNotBefore > NIODeadline.now() {
+                channel.eventLoop.scheduleTask(deadline: flushNotBefore) { self.flushNow() }
             } else {
                 channel.eventLoop.execute { self.flushNow() }
             }
@@ -147,6 +155,8 @@ final class TxPipeline: @unchecked Sendable {
         var batches: CircularBuffer<ByteBuffer> = lock.withLock {
             state.flushScheduled = false
             state.lastFlush = NIODeadline.now()
+            state.underLoad = state.messagesSinceFlush > 1
+            state.messagesSinceFlush = 0
             if state.batch.writerIndex > emptyBatchLength { state.sealBatch() }
             guard let budget = settings.pacingBytesPerMillisecond else {
                 // A flush nested in this one (a Close sent while writing) finds no spare and allocates.
@@ -378,6 +388,7 @@ extension TxPipeline.State {
             }
         }
         sentSinceTick = true
+        messagesSinceFlush += 1
         if express {
             sealBatch()
             scheduleDrain = true
