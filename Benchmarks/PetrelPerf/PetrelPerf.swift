@@ -20,12 +20,15 @@ struct Common: ParsableArguments {
     @Option(name: [.customShort("e"), .customLong("connect")]) var connect: String = "tcp/127.0.0.1:7447"
     @Option(help: "Payload size in bytes.") var size: Int = 8
     @Flag(help: "Do not offer QoS (one priority channel), as zenoh-pico clients do.") var noQos = false
-    @Flag(help: "Ping/pong: send without the express flag.") var noExpress = false
+    @Flag(help: """
+        Ping/pong: send with the express flag (Zenoh's Rust z_ping does by default). Without it, as a \
+        put with default options and as zenoh-pico's z_ping sends.
+        """) var express = false
     @Flag(help: "Ping/pong: congestion control Drop instead of Block.") var drop = false
 
     var pingPongOptions: PutOptions {
         var o = PutOptions()
-        o.express = !noExpress
+        o.express = express
         if drop { o.congestionControl = .drop }
         return o
     }
