@@ -223,10 +223,28 @@ final class TransportHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Receive
 
+    /// Batches up to this size are copied into `smallBatch`.
+    static let smallBatchLimit = 256
+    /// Received messages refer to their batch's bytes (payloads are slices of
+    /// it), so each batch needs an array of its own, unless nothing from the
+    /// previous one is still held: then this one is reused and a request, a
+    /// reply or a reading on a quiet link costs no allocation. Capped small, so
+    /// a sample kept by its subscriber keeps at most 256 bytes alive with it.
+    private var smallBatch: [UInt8] = []
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        let buffer = unwrapInboundIn(data)
         receivedSinceCheck = true
-        let batch = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let batch: [UInt8]
+        if buffer.readableBytes <= Self.smallBatchLimit {
+            // Allocates only if a payload of the last small batch is still held somewhere.
+            smallBatch.removeAll(keepingCapacity: true)
+            smallBatch.reserveCapacity(Self.smallBatchLimit)
+            buffer.withUnsafeReadableBytes { smallBatch.append(contentsOf: $0) }
+            batch = smallBatch
+        } else {
+            batch = Array(buffer.readableBytesView)
+        }
         do {
             switch phase {
             case .established(let transport):
