@@ -23,6 +23,15 @@ struct FlushPolicyTests {
         Push(wireExpr: WireExpr("a/b"), body: .put(Put(payload: Array("\(i)".utf8)[...])))
     }
 
+    /// A pipeline whose last flush carried three messages: "under load".
+    static func pipelineUnderLoad() throws -> (TxPipeline, EmbeddedChannel) {
+        let (tx, channel) = try pipeline()
+        for i in 0..<3 { _ = tx.send(push(i), priority: .data, reliability: .reliable) }
+        channel.embeddedEventLoop.run()
+        #expect(try written(channel) == [3])
+        return (tx, channel)
+    }
+
     /// The batches written so far, as counts of the messages in each.
     static func written(_ channel: EmbeddedChannel) throws -> [Int] {
         var counts: [Int] = []
@@ -49,10 +58,7 @@ struct FlushPolicyTests {
 
     @Test("under load a batch waits out the interval since the last flush and leaves fuller")
     func underLoad() throws {
-        let (tx, channel) = try Self.pipeline()
-        for i in 0..<3 { _ = tx.send(Self.push(i), priority: .data, reliability: .reliable) }
-        channel.embeddedEventLoop.run()
-        #expect(try Self.written(channel) == [3])
+        let (tx, channel) = try Self.pipelineUnderLoad()
         // The last flush carried several messages: the next ones wait for the interval to pass.
         for i in 3..<6 { _ = tx.send(Self.push(i), priority: .data, reliability: .reliable) }
         channel.embeddedEventLoop.run()
@@ -64,10 +70,7 @@ struct FlushPolicyTests {
 
     @Test("an express message leaves at once even under load")
     func expressUnderLoad() throws {
-        let (tx, channel) = try Self.pipeline()
-        for i in 0..<3 { _ = tx.send(Self.push(i), priority: .data, reliability: .reliable) }
-        channel.embeddedEventLoop.run()
-        #expect(try Self.written(channel) == [3])
+        let (tx, channel) = try Self.pipelineUnderLoad()
         _ = tx.send(Self.push(3), priority: .data, reliability: .reliable, express: true)
         channel.embeddedEventLoop.run()
         #expect(try Self.written(channel) == [1])
