@@ -78,7 +78,8 @@ let package = Package(
         .target(name: "PetrelHotStore", dependencies: ["PetrelTime", "PetrelKeyExpr", "PetrelStorage"]),
         .testTarget(name: "PetrelHotStoreTests", dependencies: ["PetrelHotStore", "PetrelTime", "PetrelKeyExpr"]),
         // Shared by the test targets: the seeded random generator.
-        .target(name: "PetrelTestSupport", path: "Tests/PetrelTestSupport"),
+        .target(name: "PetrelTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
+                path: "Tests/PetrelTestSupport"),
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
         .testTarget(name: "PetrelKeyExprTests", dependencies: ["PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(
@@ -100,12 +101,12 @@ let package = Package(
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: [
-            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSession",
+            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSession", "PetrelTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire",
+            "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire", "PetrelTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

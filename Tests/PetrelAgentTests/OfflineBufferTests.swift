@@ -1,39 +1,19 @@
 import Foundation
-import Logging
-import Synchronization
-import Testing
+import PetrelTestSupport
 import PetrelTime
+import Testing
 @testable import PetrelAgent
 
 /// The agent's offline buffer when its log cannot be written: the sample is
 /// refused, and the log says why instead of only counting it.
 @Suite("offline buffer: a log that cannot be written")
 struct OfflineBufferTests {
-    final class Lines: Sendable {
-        let all = Mutex<[String]>([])
-    }
-
-    struct Capture: LogHandler {
-        let lines: Lines
-        var logLevel: Logger.Level = .debug
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let m = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            lines.all.withLock { $0.append("\(event.level) \(event.message) \(m)") }
-        }
-    }
-
     @Test("a sample the log cannot take is refused and the error log names the reason, once, not per sample")
     func refusedWithReason() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-offline-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let lines = Lines()
-        let logger = Logger(label: "test") { _ in Capture(lines: lines) }
-        let buffer = try OfflineBuffer.open(directory: dir, config: BufferConfig(), logger: logger)
+        let lines = LogLines()
+        let buffer = try OfflineBuffer.open(directory: dir, config: BufferConfig(), logger: lines.logger("test"))
         let sample = UplinkSample(kind: .put, key: "farm/pi1/temp", payload: Array("21.5".utf8),
                                   timestamp: Timestamp(time: NTP64(seconds: 1_719_847_926, nanoseconds: 0),
                                                        id: ZenohID(high: 0, low: 0xA1)!))
@@ -41,7 +21,7 @@ struct OfflineBufferTests {
         try buffer.log.close()
         #expect(!buffer.keep(sample))
         #expect(!buffer.keep(sample))
-        let errors = lines.all.withLock { $0 }.filter { $0.hasPrefix("error") }
+        let errors = lines.values.filter { $0.hasPrefix("error") }
         #expect(errors.count == 1, "\(errors)")
         #expect(errors.first?.contains("offline buffer cannot write") == true)
         #expect(errors.first?.contains("closed") == true, "\(errors)")

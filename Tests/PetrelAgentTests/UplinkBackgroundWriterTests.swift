@@ -30,13 +30,18 @@ struct UplinkBackgroundWriterTests {
                      timestamp: Timestamp(time: NTP64(seconds: 1_719_847_926, nanoseconds: UInt32(n)), id: ZenohID(high: 0, low: 0xA1)!))
     }
 
+    /// An uplink over a session that stays disconnected (no router at that
+    /// address), keeping into a slow buffer.
+    func offlineUplink() async throws -> (Session, SlowBuffer, Uplink) {
+        let session = try await Session.open(SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:9")]))
+        let buffer = SlowBuffer()
+        return (session, buffer, Uplink(session: session, buffer: buffer, logger: Logger(label: "test")))
+    }
+
     @Test("a device's readings kept while no router is connected: handed over at once, written in order, all there after stop")
     func handedOverWithoutWaiting() async throws {
-        // No router at this address: the session stays disconnected.
-        let session = try await Session.open(SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:9")]))
+        let (session, buffer, uplink) = try await offlineUplink()
         defer { Task { await session.close() } }
-        let buffer = SlowBuffer()
-        let uplink = Uplink(session: session, buffer: buffer, logger: Logger(label: "test"))
 
         let started = ContinuousClock.now
         for n in 0..<10 { uplink.keepForReplay(sample(n)) }
@@ -54,10 +59,8 @@ struct UplinkBackgroundWriterTests {
 
     @Test("a reading whose key is not a key expression is refused when published, not kept to stop the replay later")
     func invalidKeyRefused() async throws {
-        let session = try await Session.open(SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:9")]))
+        let (session, buffer, uplink) = try await offlineUplink()
         defer { Task { await session.close() } }
-        let buffer = SlowBuffer()
-        let uplink = Uplink(session: session, buffer: buffer, logger: Logger(label: "test"))
         var bad = sample(1)
         bad.key = "farm//temp"
         await uplink.publish(bad)

@@ -3,6 +3,7 @@ import Logging
 import PetrelKeyExpr
 import PetrelSerial
 import PetrelSession
+import PetrelTestSupport
 import Testing
 
 extension InteropTests {
@@ -325,8 +326,8 @@ extension InteropTests {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let pty = try await PtyPair(in: dir)
             let session = try await openSession(router.tcp)
-            let logs = Collector<String>()
-            let logger = Logger(label: "serial") { _ in CapturingLogHandler(sink: logs) }
+            let logs = LogLines()
+            let logger = logs.logger("serial")
             let bridge = try SerialSensorBridge(settings: SerialBridgeSettings(port: pty.board, key: try KeyExpr("test/serial/noisy"), format: .keyValue),
                                             session: session, logger: logger)
             try await bridge.start()

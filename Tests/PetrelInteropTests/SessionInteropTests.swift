@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PetrelSession
+import PetrelTestSupport
 import PetrelTransport
 import PetrelWire
 import Testing
@@ -66,8 +67,8 @@ extension InteropTests {
         func reconnect() async throws {
             let router = try await ZenohRouter.start()
             let port = router.port
-            let logs = Collector<String>()
-            let session = try await openSession(router.tcp, logger: Logger(label: "reconnect") { _ in CapturingLogHandler(sink: logs) })
+            let logs = LogLines()
+            let session = try await openSession(router.tcp, logger: logs.logger("reconnect"))
             let received = Collector<String>()
             _ = try await session.declareSubscriber("re/**") { received.add(String(decoding: $0.payload, as: UTF8.self)) }
             try await Task.sleep(for: .milliseconds(300))
@@ -96,12 +97,12 @@ extension InteropTests {
                                        arguments: [TestEnvironment.script("fake_zenoh_peer.py"), "\(port)"])
             defer { fake.kill() }
             #expect(await fake.waitForLine { $0 == "listening" } != nil)
-            let logs = Collector<String>()
+            let logs = LogLines()
             var config = SessionConfig(connect: [try Endpoint("tcp/127.0.0.1:\(port)")])
             config.reconnect.initialDelay = .milliseconds(50)
             config.reconnect.maxDelay = .milliseconds(200)
             let session = try await Session.open(config, waitForRouter: .seconds(5),
-                                                 logger: Logger(label: "malformed") { _ in CapturingLogHandler(sink: logs) })
+                                                 logger: logs.logger("malformed"))
             let deadline = ContinuousClock.now + .seconds(10)
             while session.connectionCount < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(session.connectionCount >= 3, "the session should keep reconnecting after each malformed batch")
@@ -188,8 +189,8 @@ extension InteropTests {
         func badReassembly() async throws {
             let (fake, port) = try await start("fragments")
             defer { fake.kill() }
-            let logs = Collector<String>()
-            let session = try await openSession("tcp/127.0.0.1:\(port)", logger: Logger(label: "frag") { _ in CapturingLogHandler(sink: logs) }) {
+            let logs = LogLines()
+            let session = try await openSession("tcp/127.0.0.1:\(port)", logger: logs.logger("frag")) {
                 $0.transport.maxMessageSize = 4096
             }
             let got = Collector<String>()
@@ -210,8 +211,8 @@ extension InteropTests {
             // Short leases on both sides so "many leases" fits in a test.
             let router = try await ZenohRouter.start(extraArguments: ["--lease", "1000"])
             defer { router.thaw(); router.process.kill() }
-            let logs = Collector<String>()
-            let session = try await openSession(router.endpoint(proto), logger: Logger(label: "lease") { _ in CapturingLogHandler(sink: logs) }) {
+            let logs = LogLines()
+            let session = try await openSession(router.endpoint(proto), logger: logs.logger("lease")) {
                 $0.transport.leaseMilliseconds = 1000
             }
             #expect(session.currentTransport?.parameters.remoteLeaseMilliseconds == 1000)

@@ -28,19 +28,3 @@ final class Collector<T: Sendable>: Sendable {
     }
 }
 
-/// A swift-log handler that keeps messages, to assert on what the agent logs.
-struct CapturingLogHandler: LogHandler {
-    let sink: Collector<String>
-    var logLevel: Logger.Level = .debug
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
-        sink.add("\(event.level) \(event.message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
-    }
-}
