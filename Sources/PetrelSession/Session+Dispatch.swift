@@ -122,10 +122,10 @@ extension Session {
         case .undeclareToken(let id, let wireExpr):
             tokenChanged(id: id, wireExpr: wireExpr, alive: false, interestID: declare.interestID)
         case .final:
-            if let iid = declare.interestID { finishLivelinessGet(iid) }
+            if let iid = declare.interestID, !declarationWatchAnswered(iid) { finishLivelinessGet(iid) }
         case .subscriber, .undeclareSubscriber, .queryable, .undeclareQueryable:
-            // Only answers to interests we do not send (matching status); nothing to do.
-            break
+            // Answers to a gateway's watch of the network's declarations; nothing else asks.
+            remoteEntityDeclared(declare)
         }
     }
 
@@ -196,6 +196,7 @@ extension Session {
         for (iid, e) in lsubs.sorted(by: { $0.key < $1.key }) {
             t.send(livelinessInterest(id: iid, key: e.key, mode: e.history ? .currentFuture : .future), priority: .control)
         }
+        renewDeclarationWatch(on: t)
     }
 
     func forgetRemoteState() {

@@ -20,13 +20,15 @@ extension Session {
             return id
         }
         sendDeclare(.queryable(id: id, wireExpr: WireExpr(k.string), info: QueryableInfo(complete: complete, distance: 0)))
+        if !relayed { localDeclarationsChanged() }
         return Queryable(session: self, id: id, key: k)
     }
 
     func undeclareQueryable(id: UInt32) {
-        let existed = state.withLock { $0.queryables.removeValue(forKey: id) != nil }
-        guard existed else { return }
+        let removed = state.withLock { $0.queryables.removeValue(forKey: id) }
+        guard let removed else { return }
         sendDeclare(.undeclareQueryable(id: id, wireExpr: nil))
+        if !removed.relayed { localDeclarationsChanged() }
     }
 
     /// Queries `selector` (`key/expr?params`). Replies arrive on the returned

@@ -5,15 +5,23 @@ extension Session {
     /// Subscribes with a callback, called on the link's thread for every
     /// matching sample (keep it short; hand heavy work to a task).
     public func declareSubscriber(_ key: String, handler: @escaping @Sendable (Sample) -> Void) async throws -> Subscriber {
+        try await declareSubscriber(key, relayed: false, handler: handler)
+    }
+
+    /// `relayed`: declared by a gateway for one of its devices; a gateway's
+    /// view of the session's own subscribers (`declarationView`) leaves it out.
+    package func declareSubscriber(_ key: String, relayed: Bool,
+                                   handler: @escaping @Sendable (Sample) -> Void) async throws -> Subscriber {
         let k = try keyExpr(key)
         let id = state.withLock { s in
             let id = s.takeEntityID()
-            s.subscribers[id] = SubscriberEntry(key: k, handler: handler)
+            s.subscribers[id] = SubscriberEntry(key: k, handler: handler, relayed: relayed)
             s.routes.removeAll()
             return id
         }
         localSubscriberCount.add(1, ordering: .relaxed)
         sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
+        if !relayed { localDeclarationsChanged() }
         return Subscriber(session: self, id: id, key: k, samples: nil)
     }
 
@@ -31,18 +39,20 @@ extension Session {
         localSubscriberCount.add(1, ordering: .relaxed)
         streamFinishers.add(id: id, kind: .subscriber) { continuation.finish() }
         sendDeclare(.subscriber(id: id, wireExpr: WireExpr(k.string)))
+        localDeclarationsChanged()
         return Subscriber(session: self, id: id, key: k, samples: stream)
     }
 
     func undeclareSubscriber(id: UInt32) {
-        let existed = state.withLock { s in
+        let removed = state.withLock { s in
             s.routes.removeAll()
-            return s.subscribers.removeValue(forKey: id) != nil
+            return s.subscribers.removeValue(forKey: id)
         }
-        guard existed else { return }
+        guard let removed else { return }
         localSubscriberCount.subtract(1, ordering: .relaxed)
         streamFinishers.finish(id: id, kind: .subscriber)
         sendDeclare(.undeclareSubscriber(id: id, wireExpr: nil))
+        if !removed.relayed { localDeclarationsChanged() }
     }
 }
 

@@ -25,6 +25,8 @@ struct SessionState {
     /// Tokens the router announced (its token id → key), to resolve undeclarations.
     var remoteTokens: [UInt32: String] = [:]
     var pendingQueries: [UInt32: PendingQuery] = [:]
+    /// The network's subscribers and queryables, for a gateway (`watchDeclarations`).
+    var declarationWatch: DeclarationWatch?
 
     /// Where pushes on a wire expression go: resolved key and matching
     /// subscribers, so a stream of samples on the same key costs one lookup
@@ -104,6 +106,8 @@ struct SessionState {
 struct SubscriberEntry {
     var key: KeyExpr
     var handler: @Sendable (Sample) -> Void
+    /// Set for a subscriber a gateway declared on behalf of one of its devices.
+    var relayed = false
 }
 
 struct QueryableEntry {
