@@ -98,6 +98,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
+        .testTarget(name: "PetrelGatewayTests", dependencies: ["PetrelGateway", "PetrelKeyExpr", "PetrelWire"]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: [

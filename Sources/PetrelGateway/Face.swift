@@ -21,6 +21,9 @@ struct Face {
     var tokenKeys: [UInt32: String] = [:]
     /// Liveliness subscribers the device asked for (by its interest id).
     var livelinessSubscribers: [UInt32: LivelinessSubscriber] = [:]
+    /// What the gateway declared to the device in answer to its subscriber
+    /// and queryable interests.
+    var answers = InterestAnswers()
     /// Queries the gateway sent to this device, by the request id used on this face.
     var forwarded: [UInt32: ForwardedQuery] = [:]
     var nextRequestID: UInt32 = 1

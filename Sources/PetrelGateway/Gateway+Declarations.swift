@@ -20,7 +20,7 @@ extension Gateway {
                 guard let self else { return }
                 // The same id declared again replaces the earlier declaration.
                 self.faces.withLock { fs in fs[id]?.upstreamSubscribers.removeValue(forKey: subID) }?.undeclare()
-                let sub = try? await self.session.declareSubscriber(k.string) { [weak self] sample in
+                let sub = try? await self.session.declareSubscriber(k.string, relayed: true) { [weak self] sample in
                     self?.deliver(sample, to: id, through: subID)
                 }
                 self.keep(sub, on: id) { f, s in
@@ -29,11 +29,13 @@ extension Gateway {
                     return true
                 }
             }
+            refreshInterestAnswers()
         case .undeclareSubscriber(let subID, _):
             faces.withLock { fs in _ = fs[id]?.subscribers.removeValue(forKey: subID) }
             work.enqueue { [weak self] in
                 self?.faces.withLock { fs in fs[id]?.upstreamSubscribers.removeValue(forKey: subID) }?.undeclare()
             }
+            refreshInterestAnswers()
         case .queryable(let qid, let wireExpr, let info):
             guard let k = resolveKey(wireExpr, from: id) else { return }
             faces.withLock { fs in fs[id]?.queryables[qid] = (k, info.complete) }
@@ -49,11 +51,13 @@ extension Gateway {
                     return true
                 }
             }
+            refreshInterestAnswers()
         case .undeclareQueryable(let qid, _):
             faces.withLock { fs in _ = fs[id]?.queryables.removeValue(forKey: qid) }
             work.enqueue { [weak self] in
                 self?.faces.withLock { fs in fs[id]?.upstreamQueryables.removeValue(forKey: qid) }?.undeclare()
             }
+            refreshInterestAnswers()
         case .token(let tid, let wireExpr):
             guard let k = resolveKey(wireExpr, from: id) else { return }
             faces.withLock { fs in fs[id]?.tokenKeys[tid] = k.string }
@@ -79,7 +83,7 @@ extension Gateway {
 
     /// Stores an upstream declaration on its face; undeclares it when the
     /// face or the device's declaration went away in the meantime.
-    private func keep<T: Undeclarable>(_ handle: T?, on id: UInt32, _ store: (inout Face, T) -> Bool) {
+    func keep<T: Undeclarable>(_ handle: T?, on id: UInt32, _ store: (inout Face, T) -> Bool) {
         guard let handle else { return }
         let kept = faces.withLock { fs -> Bool in
             guard var f = fs[id] else { return false }
@@ -99,67 +103,7 @@ extension Gateway {
         return k
     }
 
-    /// Interests: tokens are liveliness subscribers and gets; subscriber and
-    /// queryable interests (a client's write-side filtering) are answered
-    /// with `**`, the gateway taking everything for the router to filter.
-    func handleInterest(_ interest: Interest, from id: UInt32) {
-        if interest.mode == .final {
-            work.enqueue { [weak self] in
-                self?.faces.withLock { fs in fs[id]?.livelinessSubscribers.removeValue(forKey: interest.id) }?.undeclare()
-            }
-            return
-        }
-        let key: KeyExpr
-        if let w = interest.wireExpr {
-            guard let k = resolveKey(w, from: id) else { return }
-            key = k
-        } else {
-            key = try! KeyExpr("**")
-        }
-        let answersCurrent = interest.mode == .current || interest.mode == .currentFuture
-        let iidForCurrent: UInt32? = answersCurrent ? interest.id : nil
-        if interest.options.contains(.subscribers) {
-            send(.subscriber(id: Self.catchAllID, wireExpr: WireExpr("**")), interestID: iidForCurrent, to: id)
-        }
-        if interest.options.contains(.queryables) {
-            send(.queryable(id: Self.catchAllID, wireExpr: WireExpr("**"), info: QueryableInfo(complete: false, distance: 1)),
-                 interestID: iidForCurrent, to: id)
-        }
-        guard interest.options.contains(.tokens) else {
-            if answersCurrent { send(.final, interestID: interest.id, to: id) }
-            return
-        }
-        if interest.mode == .current {
-            Task { [weak self] in
-                guard let self else { return }
-                if let replies = try? await self.session.livelinessGet(key.string) {
-                    for await r in replies {
-                        guard let s = r.sample else { continue }
-                        self.announceToken(s.key, alive: true, interestID: interest.id, to: id)
-                    }
-                }
-                self.send(.final, interestID: interest.id, to: id)
-            }
-            return
-        }
-        let history = interest.mode == .currentFuture
-        work.enqueue { [weak self] in
-            guard let self else { return }
-            let sub = try? await self.session.declareLivelinessSubscriber(key.string, history: history) { [weak self] sample in
-                self?.announceToken(sample.key, alive: sample.kind == .put, interestID: nil, to: id)
-            }
-            self.keep(sub, on: id) { f, s in
-                f.livelinessSubscribers[interest.id] = s
-                return true
-            }
-            if history { self.send(.final, interestID: interest.id, to: id) }
-        }
-    }
-
-    /// The id of the gateway's catch-all subscriber and queryable towards devices.
-    static let catchAllID: UInt32 = 1
-
-    private func announceToken(_ key: String, alive: Bool, interestID: UInt32?, to id: UInt32) {
+    func announceToken(_ key: String, alive: Bool, interestID: UInt32?, to id: UInt32) {
         guard let tokenID = faces.withLock({ fs -> UInt32? in
             guard var f = fs[id] else { return nil }
             let t = f.tokenID(for: key)

@@ -15,9 +15,13 @@ import Synchronization
 /// arrives from upstream reaches the devices that declared interest in it.
 ///
 /// Towards a device the gateway behaves as a router: it answers the handshake
-/// as `router`, and answers a client's subscriber/queryable interest with a
-/// catch-all declaration (`**`), since whatever the device sends, the router
-/// upstream does the filtering.
+/// as `router`, and answers a client's interests with the subscribers and
+/// queryables the device reaches through it (the network's, which the agent's
+/// session watches with one interest of its own, the agent's and the other
+/// devices'), now and as they come and go; tokens come through the router.
+/// While no router is connected, the offline buffer (when there is one) is a
+/// subscriber to every key: devices' publishers keep writing, and their
+/// readings wait in the buffer.
 public final class Gateway: TransportDelegate, Sendable {
     let session: Session
     let logger: Logger
@@ -57,6 +61,10 @@ public final class Gateway: TransportDelegate, Sendable {
         self.session = session
         self.logger = logger
         self.undelivered = undelivered
+        // Devices' interests are answered from what the network declares, and
+        // (with an offline buffer) from whether a router is there at all.
+        session.watchDeclarations { [weak self] in self?.refreshInterestAnswers() }
+        session.onLinkChange { [weak self] _ in self?.refreshInterestAnswers() }
     }
 
     /// Listens on `endpoint`; devices may connect as soon as this returns.
@@ -162,6 +170,8 @@ public final class Gateway: TransportDelegate, Sendable {
         for q in gone.upstreamQueryables.values { q.undeclare() }
         for t in gone.upstreamTokens.values { t.undeclare() }
         for l in gone.livelinessSubscribers.values { l.undeclare() }
+        // The other devices' answers follow: its subscribers and queryables are gone.
+        refreshInterestAnswers()
         for f in gone.forwarded.values {
             switch f {
             case .upstream(_, let done): done()
