@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 // Petrel: a Zenoh 1.x edge agent for Linux boards.
 //
 // Layers, bottom up (see docs/architecture in the README): the pure layers
@@ -36,9 +36,15 @@ let package = Package(
             "PetrelWire", "PetrelTime", "PetrelSerialPort",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "PetrelSession", dependencies: ["PetrelTransport", "PetrelKeyExpr"]),
+        .target(name: "PetrelSession", dependencies: [
+            "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The gateway role: devices' sessions accepted on listen endpoints, carried upstream.
         .target(name: "PetrelGateway", dependencies: [
             "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
@@ -67,7 +73,10 @@ let package = Package(
         ]),
         // No swift-argument-parser here: it imports FoundationEssentials, 8 MB of
         // the binary (Sources/petrel/CommandLineSyntax.swift says more).
-        .executableTarget(name: "petrel", dependencies: ["PetrelSession", "PetrelAgent"]),
+        .executableTarget(name: "petrel", dependencies: [
+            "PetrelSession", "PetrelAgent", "PetrelTransport", "PetrelWire",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
         .target(name: "PetrelStorage", dependencies: ["PetrelTime"]),
@@ -89,7 +98,11 @@ let package = Package(
         ),
         .testTarget(name: "PetrelTransportTests", dependencies: [
             "PetrelTransport", "PetrelWire", "PetrelTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Zenoh's serial link over socat pty pairs (needs socat).
         .testTarget(name: "PetrelSerialLinkTests", dependencies: [
@@ -97,7 +110,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime"]),
+        .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime", "PetrelKeyExpr"]),
+        // The README's library example, as written: it imports PetrelSession and nothing else.
+        .testTarget(name: "PetrelSessionExampleTests", dependencies: ["PetrelSession"]),
         .testTarget(name: "PetrelGatewayTests", dependencies: ["PetrelGateway", "PetrelKeyExpr", "PetrelWire"]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
@@ -107,7 +122,7 @@ let package = Package(
         ]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
         .testTarget(name: "PetrelInteropTests", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire", "PetrelTestSupport",
+            "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire", "PetrelKeyExpr", "PetrelTime", "PetrelTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -127,7 +142,8 @@ let package = Package(
         // Session throughput and latency through a real router (scripts/bench).
         .executableTarget(
             name: "petrel-perf",
-            dependencies: ["PetrelSession", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PetrelSession", "PetrelTransport", "PetrelWire",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PetrelPerf"
         ),
     ]
