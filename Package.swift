@@ -113,7 +113,9 @@ let package = Package(
         .testTarget(name: "PetrelSessionTests", dependencies: ["PetrelSession", "PetrelWire", "PetrelTime", "PetrelKeyExpr"]),
         // The README's library example, as written: it imports PetrelSession and nothing else.
         .testTarget(name: "PetrelSessionExampleTests", dependencies: ["PetrelSession"]),
-        .testTarget(name: "PetrelGatewayTests", dependencies: ["PetrelGateway", "PetrelKeyExpr", "PetrelWire"]),
+        .testTarget(name: "PetrelGatewayTests", dependencies: [
+            "PetrelGateway", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+        ]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: [

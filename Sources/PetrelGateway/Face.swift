@@ -8,7 +8,7 @@ import PetrelWire
 /// (`upstream*`), so the router sees one client, the agent.
 struct Face {
     let id: UInt32
-    let transport: UnicastTransport
+    let transport: any DeviceLink
     /// Key expressions the device declared (its ids, M=1 on its messages).
     var exprs: [UInt16: String] = [:]
     /// The device's subscribers by its ids, and their upstream counterparts.
@@ -33,7 +33,7 @@ struct Face {
     var samplesIn: UInt64 = 0
     var samplesOut: UInt64 = 0
 
-    init(id: UInt32, transport: UnicastTransport) {
+    init(id: UInt32, transport: any DeviceLink) {
         self.id = id
         self.transport = transport
     }

@@ -37,7 +37,7 @@ extension Gateway {
         // not send a query back to the session it came from, so ask them here.
         for _ in 0..<(local.count + (upstream ? 1 : 0) + 1) { fan.addSource() }
         for (fid, r) in local {
-            faces.withLock { $0[fid]?.transport }?.send(r, priority: .data)
+            faces.withLock { $0[fid]?.transport }?.deliver(r, priority: .data)
         }
         let selector = q.parameters.isEmpty ? k.string : k.string + "?" + q.parameters
         let session = self.session
@@ -100,7 +100,7 @@ extension Gateway {
                                                  attachment: query.attachment)
                 let request = Request(requestID: rid, wireExpr: WireExpr(query.key), body: wireQuery, qos: .request,
                                       target: query.target, timeoutMilliseconds: 10_000)
-                f.transport.send(request, priority: .data)
+                f.transport.deliver(request, priority: .data)
                 return true
             }
             if !sent {

@@ -86,7 +86,7 @@ public final class Gateway: TransportDelegate, Sendable {
         }
         for l in ls { await l.close() }
         let transports = faces.withLock { $0.values.map(\.transport) }
-        for t in transports { await t.close() }
+        for t in transports { await t.end() }
         // Let declarations already on their way upstream finish in order.
         await work.finish()
     }
@@ -125,7 +125,7 @@ public final class Gateway: TransportDelegate, Sendable {
 
     // MARK: Sessions coming and going
 
-    private func accepted(_ transport: UnicastTransport) {
+    private func accepted(_ transport: any DeviceLink) {
         _ = face(for: transport)
         count { $0.sessionsAccepted += 1 }
         logger.info("device session open", metadata: ["link": "\(transport.endpoint)",
@@ -134,7 +134,7 @@ public final class Gateway: TransportDelegate, Sendable {
     }
 
     /// The face of `transport`, registered on first sight.
-    func face(for transport: UnicastTransport) -> UInt32 {
+    func face(for transport: any DeviceLink) -> UInt32 {
         faces.withLock { fs in
             if let f = fs.values.first(where: { $0.transport === transport }) { return f.id }
             let id = nextFaceID.add(1, ordering: .relaxed).oldValue
@@ -144,6 +144,15 @@ public final class Gateway: TransportDelegate, Sendable {
     }
 
     public func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability) {
+        receive(message, from: transport, reliability: reliability)
+    }
+
+    public func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {
+        linkClosed(transport, error: error)
+    }
+
+    /// A message from a device.
+    func receive(_ message: consuming NetworkMessage, from transport: any DeviceLink, reliability: Reliability) {
         let id = face(for: transport)
         switch consume message {
         case .push(let push): relayPush(push, from: id, reliability: reliability)
@@ -156,7 +165,8 @@ public final class Gateway: TransportDelegate, Sendable {
         }
     }
 
-    public func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {
+    /// A device's session ended: closed by either side, lease expired, link lost.
+    func linkClosed(_ transport: any DeviceLink, error: TransportError?) {
         let gone: Face? = faces.withLock { fs in
             guard let f = fs.values.first(where: { $0.transport === transport }) else { return nil }
             return fs.removeValue(forKey: f.id)
@@ -220,7 +230,7 @@ public final class Gateway: TransportDelegate, Sendable {
     /// A sample for device `id` through its subscriber `subscriberID`.
     func deliver(_ sample: Sample, to id: UInt32, through subscriberID: UInt32) {
         guard sample.origin != id, let k = try? KeyExpr(sample.key) else { return }
-        let transport: UnicastTransport? = faces.withLock { fs in
+        let transport: (any DeviceLink)? = faces.withLock { fs in
             guard var f = fs[id], f.deliveringSubscriber(for: k) == subscriberID else { return nil }
             f.samplesOut += 1
             fs[id] = f
@@ -236,11 +246,11 @@ public final class Gateway: TransportDelegate, Sendable {
             body = .del(Del(timestamp: sample.timestamp, attachment: sample.attachment))
         }
         let qos = NetworkQoS(priority: sample.priority, congestionControl: sample.congestionControl, express: sample.express)
-        transport.send(Push(wireExpr: WireExpr(sample.key), body: body, qos: qos), priority: sample.priority)
+        transport.deliver(Push(wireExpr: WireExpr(sample.key), body: body, qos: qos), priority: sample.priority)
     }
 
     func send(_ declaration: Declaration, interestID: UInt32? = nil, to id: UInt32) {
         guard let t = faces.withLock({ $0[id]?.transport }) else { return }
-        t.send(Declare(declaration: declaration, interestID: interestID, qos: .declare), priority: .control)
+        t.deliver(Declare(declaration: declaration, interestID: interestID, qos: .declare), priority: .control)
     }
 }

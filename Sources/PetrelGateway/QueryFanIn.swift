@@ -8,11 +8,11 @@ import PetrelWire
 /// the query's time is up.
 final class QueryFanIn: Sendable {
     let requestID: UInt32
-    let transport: UnicastTransport
+    let transport: any DeviceLink
     private let state = Mutex<(open: Int, finished: Bool)>((0, false))
     private let timer = Mutex<Task<Void, Never>?>(nil)
 
-    init(requestID: UInt32, transport: UnicastTransport) {
+    init(requestID: UInt32, transport: any DeviceLink) {
         self.requestID = requestID
         self.transport = transport
     }
@@ -36,7 +36,7 @@ final class QueryFanIn: Sendable {
         guard !state.withLock({ $0.finished }) else { return }
         var r = response
         r.requestID = requestID
-        transport.send(r, priority: .data)
+        transport.deliver(r, priority: .data)
     }
 
     /// A source gave its final answer.
@@ -56,7 +56,7 @@ final class QueryFanIn: Sendable {
             return true
         }
         guard first else { return }
-        transport.send(ResponseFinal(requestID: requestID, qos: .request), priority: .data)
+        transport.deliver(ResponseFinal(requestID: requestID, qos: .request), priority: .data)
         timer.withLock { $0 }?.cancel()
     }
 }

@@ -18,6 +18,13 @@ final class SerialWork: Sendable {
         continuation.yield(job)
     }
 
+    /// Returns once every job queued before this call has run.
+    func drain() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            enqueue { done.resume() }
+        }
+    }
+
     /// Runs what is queued, then stops.
     func finish() async {
         continuation.finish()

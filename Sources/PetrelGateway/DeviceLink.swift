@@ -1,0 +1,25 @@
+import PetrelTransport
+import PetrelWire
+
+/// A device's session as the gateway sees it: where it came from, what the
+/// handshake said, a way to send it messages and to end it. In the agent it
+/// is the `UnicastTransport` a listener accepted; the gateway's unit tests
+/// drive the gateway through a recording fake.
+protocol DeviceLink: AnyObject, Sendable {
+    var endpoint: Endpoint { get }
+    var parameters: TransportParameters { get }
+    /// Queues `message` for the device; false once the session is closed.
+    @discardableResult
+    func deliver<M: WireEncodable>(_ message: M, priority: Priority) -> Bool
+    /// Closes the session (with a Close for the device).
+    func end() async
+}
+
+extension UnicastTransport: DeviceLink {
+    @discardableResult
+    func deliver<M: WireEncodable>(_ message: M, priority: Priority) -> Bool {
+        send(message, priority: priority)
+    }
+
+    func end() async { await close() }
+}
