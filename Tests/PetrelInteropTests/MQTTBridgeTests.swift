@@ -71,7 +71,8 @@ extension InteropTests {
             await waitForMQTTMessages(sub, 3, timeout: .seconds(10))
             #expect(mqttMessages(sub).last.map { "\($0.topic)=\($0.payload)" } == "state/valve=")
             let after = try await broker.subscribe("state/#")
-            try await Task.sleep(for: .milliseconds(800))
+            // A retained value would come at once on subscribing; none may come.
+            await quietPeriod(.milliseconds(800))
             #expect(mqttMessages(after).isEmpty, "the retained value was not cleared: \(mqttMessages(after))")
             after.kill()
         }
@@ -115,15 +116,16 @@ extension InteropTests {
             defer { agent.kill() }
             try await broker.publish(["-t", "sensors/late", "-m", "after", "-r", "-q", "1"])
             try await broker.publish(["-t", "sensors/live", "-m", "not retained", "-q", "1"])
-            try await Task.sleep(for: .milliseconds(500))
-            var replies = try await PythonZenoh.run(router, ["get", "farm/pi1/mqtt/**", "--timeout", "3"]).compactMap(jsonObject)
-            var got = Set(replies.map { "\($0["key"] as? String ?? "?")=\($0["payload"] as? String ?? "?")" })
+            func retained(_ selector: String) async -> Set<String> {
+                let replies = (try? await PythonZenoh.run(router, ["get", selector, "--timeout", "3"]).compactMap(jsonObject)) ?? []
+                return Set(replies.map { "\($0["key"] as? String ?? "?")=\($0["payload"] as? String ?? "?")" })
+            }
+            var got: Set<String> = []
+            _ = await eventually { got = await retained("farm/pi1/mqtt/**"); return got.count >= 2 }
             #expect(got == ["farm/pi1/mqtt/sensors/early=before", "farm/pi1/mqtt/sensors/late=after"])
             // A narrower get, and an empty retained message forgets the value.
             try await broker.publish(["-t", "sensors/early", "-n", "-r", "-q", "1"])
-            try await Task.sleep(for: .milliseconds(500))
-            replies = try await PythonZenoh.run(router, ["get", "farm/pi1/mqtt/sensors/*", "--timeout", "3"]).compactMap(jsonObject)
-            got = Set(replies.map { "\($0["key"] as? String ?? "?")=\($0["payload"] as? String ?? "?")" })
+            _ = await eventually { got = await retained("farm/pi1/mqtt/sensors/*"); return got.count == 1 }
             #expect(got == ["farm/pi1/mqtt/sensors/late=after"])
         }
 
@@ -144,7 +146,7 @@ extension InteropTests {
             try await broker.publish(["-t", "sensors/from-mqtt", "-m", "a", "-q", "1"])
             _ = try await PythonZenoh.run(router, ["put", "farm/pi1/mqtt/sensors/from-zenoh", "b"])
             // Time for any echo to come round.
-            try await Task.sleep(for: .seconds(2))
+            await quietPeriod(.seconds(2))
             let zgot = zsub.output.compactMap(jsonObject).filter { $0["kind"] != nil }.map { "\($0["key"] as? String ?? "?")=\($0["payload"] as? String ?? "?")" }
             #expect(zgot.sorted() == ["farm/pi1/mqtt/sensors/from-mqtt=a", "farm/pi1/mqtt/sensors/from-zenoh=b"])
             let mgot = mqttMessages(msub).map { "\($0.topic)=\($0.payload)" }
@@ -174,7 +176,7 @@ extension InteropTests {
             }
             // The board keeps working: its own storage already has the readings
             // (asked through the agent's own session by the router that comes back, below).
-            try await Task.sleep(for: .seconds(1))
+            await quietPeriod(.seconds(1))
             let restarted = try await ZenohRouter.start(port: port)
             defer { restarted.process.kill() }
             let restartedAt = Date()
@@ -196,7 +198,7 @@ extension InteropTests {
                 .compactMap(jsonObject).compactMap { $0["payload"] as? String }
             #expect(stored.sorted() == (0..<n).map { "r\($0)" }.sorted())
             // Nothing came back to MQTT: the broker saw the n messages that were published, once each.
-            try await Task.sleep(for: .seconds(1))
+            await quietPeriod(.seconds(1))
             let mgot = mqttMessages(msub).map(\.payload)
             #expect(mgot == (0..<n).map { "r\($0)" })
             #expect(agent.isRunning)
@@ -233,7 +235,7 @@ extension InteropTests {
             let lines = await waitForOutput(zsub, n, timeout: .seconds(25)) { $0.contains("\"kind\"") }
             #expect(lines.compactMap(jsonObject).compactMap { $0["payload"] as? String } == (0..<n).map { "d\($0)" })
             // The replay went upstream only: MQTT did not get the readings a second time.
-            try await Task.sleep(for: .seconds(1))
+            await quietPeriod(.seconds(1))
             #expect(mqttMessages(msub).map(\.payload) == (0..<n).map { "d\($0)" })
         }
 
@@ -256,7 +258,7 @@ extension InteropTests {
             // A persistent-session subscriber, registered then gone.
             let first = try await broker.subscribe("q/#", extra: ["-q", "1", "-c", "-i", "petrel-test-sub"])
             first.kill()
-            try await Task.sleep(for: .milliseconds(1500))  // autosave
+            await quietPeriod(.milliseconds(1500))  // mosquitto's autosave interval passes
             await broker.kill()
             #expect(await MQTTAgent.waitForLog(agent, timeout: .seconds(10)) { $0.contains { $0.contains("MQTT broker unreachable") } },
                     "the agent did not notice the broker going: \(MQTTAgent.allOutput(agent).suffix(5))")

@@ -57,14 +57,15 @@ extension InteropTests {
             defer { agent.kill() }
             let first = try await receiver(router)
             defer { first.kill() }
-            try await Task.sleep(for: .seconds(2))
+            #expect(await SerialAgent.waitForLog(agent, "serial port open"))
+            #expect(await SerialAgent.waitForLog(agent, "session open"))
 
             let count = 20_000
             let started = Date()
             let sensor = try SerialSensorScript.start(["write", pty.sensor, "--format", "lines", "--count", "\(count)", "--rate", "2000"])
-            try await Task.sleep(for: .milliseconds(2500))
+            await quietPeriod(.milliseconds(2500))               // a quarter of the readings go live
             await router.kill()                                   // the uplink goes away mid-stream
-            try await Task.sleep(for: .seconds(5))
+            await quietPeriod(.seconds(5))                        // half of them are taken during the outage
             let restarted = try await ZenohRouter.start(port: port)
             defer { restarted.process.kill() }
             let restartedAt = Date()
@@ -105,19 +106,20 @@ extension InteropTests {
             let config = try agentConfig(dir, board: pty.board, fsync: fsync)
             let agent = try startAgent(config, router, dir)
             defer { agent.kill() }
-            try await Task.sleep(for: .seconds(2))
+            #expect(await SerialAgent.waitForLog(agent, "serial port open"))
+            #expect(await SerialAgent.waitForLog(agent, "session open"))
             await router.kill()
-            try await Task.sleep(for: .seconds(1))
+            #expect(await SerialAgent.waitForLog(agent, "link down"))
             // A rate an fsync per record sustains on a busy SD card (or CI disk).
             let count = 2000
             let sensor = try SerialSensorScript.start(["write", pty.sensor, "--format", "lines", "--count", "\(count)", "--rate", "400"])
             #expect(await sensor.waitForExit(timeout: .seconds(30)) == 0)
-            try await Task.sleep(for: .seconds(3))
+            await quietPeriod(.seconds(3))                       // the policy's fsyncs run for a while before the cut
             agent.kill()                                         // the power cut: no chance to flush or close
             _ = await agent.waitForExit(timeout: .seconds(5))
             let again = try startAgent(config, router, dir)       // back before the router
             defer { again.kill() }
-            try await Task.sleep(for: .seconds(2))
+            #expect(await SerialAgent.waitForLog(again, "serial port open"))
             let restarted = try await ZenohRouter.start(port: port)
             defer { restarted.process.kill() }
             let rx = try await receiver(restarted)

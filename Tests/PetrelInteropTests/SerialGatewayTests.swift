@@ -79,7 +79,8 @@ extension InteropTests {
             let commands = Collector<String>()
             _ = try await device.declareSubscriber("mcu/1/cmd/**") { commands.add("\($0.key)=\(String(decoding: $0.payload, as: UTF8.self))") }
             _ = try await device.declareQueryable("mcu/1/info") { $0.reply("mcu/1/info", "firmware 1.2") }
-            try await Task.sleep(for: .milliseconds(400))
+            try await RouterView.await(s.router, { await $0.subscriber("mcu/1/cmd/led") }, "the device's subscriber")
+            try await RouterView.await(s.router, { await $0.queryable("mcu/1/info") }, "the device's queryable")
             _ = try await PythonZenoh.run(s.router, ["put", "mcu/1/cmd/led", "on"])
             #expect(await commands.wait(for: 1, timeout: .seconds(10)) == ["mcu/1/cmd/led=on"])
             let replies = try await PythonZenoh.run(s.router, ["get", "mcu/1/**", "--timeout", "5"]).compactMap(jsonObject)
@@ -115,7 +116,7 @@ extension InteropTests {
             noise += [0x01, 0x02, 0x01, 0x06, 0x04, 0x00]
             let written = noise.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             #expect(written == noise.count)
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await eventually { s.agent.isRunning }, "the gateway survived the noise")
 
             try await device.put("mcu/2/seq", "after")
             #expect(await atRouter.waitForLine(timeout: .seconds(10)) { $0.contains("after") } != nil,

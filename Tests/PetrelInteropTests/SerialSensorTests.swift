@@ -126,7 +126,7 @@ extension InteropTests {
             // SIGTERM: socat removes its links, like udev when a USB adapter goes.
             await pty.kill()
             #expect(await SerialAgent.waitForLog(agent, "serial port lost: \(pty.board): "), "\(agent.errorOutput.suffix(10))")
-            try await Task.sleep(for: .seconds(2))
+            await quietPeriod(.seconds(2))
             #expect(agent.isRunning)
             try await pty.start()
             #expect(await SerialAgent.waitForLog(agent, "serial port back: \(pty.board)"), "\(agent.errorOutput.suffix(10))")
@@ -135,7 +135,7 @@ extension InteropTests {
             // SIGKILL: the links stay behind, dangling, until the next socat replaces them.
             await pty.kill(hard: true)
             #expect(await SerialAgent.waitForLog(agent, "serial port lost: \(pty.board): ", count: 2), "\(agent.errorOutput.suffix(10))")
-            try await Task.sleep(for: .seconds(1))
+            await quietPeriod(.seconds(1))
             try await pty.start()
             #expect(await SerialAgent.waitForLog(agent, "serial port back: \(pty.board)", count: 2), "\(agent.errorOutput.suffix(10))")
             try await SerialSensorScript.run(["write", pty.sensor, "--format", "key-value", "--count", "500", "--first", "1000", "--rate", "1000"])
@@ -168,7 +168,7 @@ extension InteropTests {
             defer { agent.kill() }
             #expect(await SerialAgent.waitForLog(agent, "serial port unavailable: \(dir)/board: open: No such file or directory"),
                     "\(agent.errorOutput.suffix(10))")
-            try await Task.sleep(for: .seconds(3))
+            await quietPeriod(.seconds(3))
             #expect(agent.isRunning)
             #expect(agent.errorOutput.filter { $0.contains("serial port") }.count == 1, "\(agent.errorOutput.suffix(10))")
             let collector = try await SerialSensorScript.collect(router, "test/serial/**", expect: 100, timeout: 60)
@@ -202,8 +202,8 @@ extension InteropTests {
             defer { reader1.kill(); reader2.kill() }
             #expect(await reader1.waitForLine { $0.contains("ready") } != nil)
             #expect(await reader2.waitForLine { $0.contains("ready") } != nil)
-            // Let the router learn the agent's tx subscriptions.
-            try await Task.sleep(for: .milliseconds(500))
+            try await RouterView.await(router, { await $0.subscriber("test/serial/dev1/tx") }, "the agent's tx subscription for dev1")
+            try await RouterView.await(router, { await $0.subscriber("test/commands/dev2") }, "the agent's tx subscription for dev2")
             for payload in ["LED on", "calibrate 21.5\n", "ünïcode ✓"] {
                 _ = try await PythonZenoh.run(router, ["put", "test/serial/dev1/tx", payload])
             }
@@ -309,7 +309,7 @@ extension InteropTests {
             await pty.kill()
             while bridge.snapshot().isOpen && ContinuousClock.now < deadline + .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
             try await session.put("test/serial/burst/tx", "nobody listens")
-            try await Task.sleep(for: .milliseconds(200))
+            _ = await eventually(timeout: .seconds(5)) { bridge.snapshot().txDropped >= 1 }
             s = bridge.snapshot()
             #expect(s.txDropped == 1 && s.txMessages == 0 && s.losses == 1, "\(s)")
             // The hang-up, then the failed attempts to reopen it.

@@ -23,7 +23,6 @@ extension InteropTests {
             // Petrel's side uses `proto`, which is what this test is about.
             let pySub = try await PythonZenoh.startReady(router, proto: "tcp", ["sub", "big/from-petrel", "--summary", "--count", "1", "--timeout", "30"])
             defer { pySub.kill() }
-            try await Task.sleep(for: .milliseconds(300))
 
             let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
             try await session.put("big/from-petrel", payload)
@@ -49,7 +48,7 @@ extension InteropTests {
             _ = try await subscriberSession.declareSubscriber("count/**") { s in
                 received.add(s.payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await RouterView.await(router, { await $0.subscriber("count/up") }, "the subscriber")
             let publisher = try await publisherSession.declarePublisher("count/up")
             let n = 100_000
             for i in 0..<n {
@@ -71,7 +70,7 @@ extension InteropTests {
             let session = try await openSession(router.tcp, logger: logs.logger("reconnect"))
             let received = Collector<String>()
             _ = try await session.declareSubscriber("re/**") { received.add(String(decoding: $0.payload, as: UTF8.self)) }
-            try await Task.sleep(for: .milliseconds(300))
+            try await RouterView.await(router, { await $0.subscriber("re/a") }, "the subscriber")
             _ = try await PythonZenoh.run(router, ["put", "re/a", "before"])
             #expect(await received.wait(for: 1) == ["before"])
 
@@ -82,7 +81,7 @@ extension InteropTests {
             let deadline = ContinuousClock.now + .seconds(15)
             while session.connectionCount < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(session.connectionCount == 2)
-            try await Task.sleep(for: .milliseconds(300))
+            try await RouterView.await(restarted, { await $0.subscriber("re/a") }, "the subscriber declared again")
             _ = try await PythonZenoh.run(restarted, ["put", "re/a", "after"])
             #expect(await received.wait(for: 2) == ["before", "after"])
             #expect(logs.values.contains { $0.contains("link down") })
@@ -180,7 +179,7 @@ extension InteropTests {
             _ = try await session.declareSubscriber("seq/**") { got.add(String(decoding: $0.payload, as: UTF8.self)) }
             #expect(await fake.waitForLine { $0.hasPrefix("sent") } != nil)
             #expect(await got.wait(for: 3, timeout: .seconds(5)) == ["1", "2", "3 after a gap"])
-            try await Task.sleep(for: .milliseconds(200))
+            await quietPeriod(.milliseconds(200))
             #expect(got.values == ["1", "2", "3 after a gap"])
             await session.close()
         }
@@ -216,7 +215,7 @@ extension InteropTests {
                 $0.transport.leaseMilliseconds = 1000
             }
             #expect(session.currentTransport?.parameters.remoteLeaseMilliseconds == 1000)
-            try await Task.sleep(for: .seconds(4))
+            await quietPeriod(.seconds(4))
             #expect(session.isConnected && session.connectionCount == 1, "the idle session was dropped: \(logs.values)")
 
             router.freeze()

@@ -46,12 +46,13 @@ extension InteropTests {
             #expect(seen.count == 20)
             let stamps = seen.compactMap { ($0["timestamp"] as? String).flatMap { Timestamp($0) } }
             #expect(stamps.count == 20)
-            try await Task.sleep(for: .milliseconds(300))
 
             func range(_ text: String) async throws -> [String] {
                 try await PythonZenoh.run(router, ["get", "ts/**?_time=\(text)", "--consolidation", "none", "--timeout", "3"])
                     .compactMap(jsonObject).compactMap { $0["payload"] as? String }.sorted { Int($0)! < Int($1)! }
             }
+            // The agent's storage got the 20 readings through the router too.
+            #expect(await eventually { (try? await range("[now(-5m)..]"))?.count == 20 })
             let t5 = stamps[5].time.rfc3339, t14 = stamps[14].time.rfc3339
             #expect(try await range("[\(t5)..\(t14)]") == (5...14).map(String.init))
             #expect(try await range("]\(t5)..\(t14)[") == (6...13).map(String.init))
@@ -76,12 +77,13 @@ extension InteropTests {
                 _ = try await PythonZenoh.run(router, ["put", k, v])
             }
             _ = try await PythonZenoh.run(router, ["put", "kv/b", "x", "--delete"])
-            try await Task.sleep(for: .milliseconds(300))
             func snapshot() async throws -> [String] {
                 try await PythonZenoh.run(router, ["get", "kv/**", "--timeout", "3"]).compactMap(jsonObject)
                     .map { "\($0["key"] as? String ?? "?")=\($0["payload"] as? String ?? "?")" }.sorted()
             }
-            #expect(try await snapshot() == ["kv/a=2"])
+            var seenNow: [String] = []
+            _ = await eventually { seenNow = (try? await snapshot()) ?? []; return seenNow == ["kv/a=2"] }
+            #expect(seenNow == ["kv/a=2"])
             agent.terminate()
             _ = await agent.waitForExit(timeout: .seconds(10))
             // Restarted on the same data directory: rebuilt from disk.
@@ -90,8 +92,8 @@ extension InteropTests {
                                         environment: ["PETREL_DATA_DIR": dir])
             defer { again.kill() }
             try await waitForAgent(session)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await snapshot() == ["kv/a=2"])
+            _ = await eventually { seenNow = (try? await snapshot()) ?? []; return seenNow == ["kv/a=2"] }
+            #expect(seenNow == ["kv/a=2"], "rebuilt from disk")
             await session.close()
         }
     }

@@ -65,8 +65,17 @@ enum PythonZenoh {
         if await p.waitForLine(where: { $0.contains("\"ready\"") }) == nil {
             Issue.record("python \(args) did not get ready: \(p.errorOutput.suffix(5))", sourceLocation: sourceLocation)
         }
-        // Let the router propagate the declaration.
-        try await Task.sleep(for: .milliseconds(200))
+        // Until the router holds the declaration, so what the test does next reaches it.
+        if args.count >= 2 {
+            let key = args[1]
+            switch args[0] {
+            case "sub": try await RouterView.await(router, { await $0.subscriber(key) }, "python's subscriber", sourceLocation: sourceLocation)
+            case "queryable": try await RouterView.await(router, { await $0.queryable(key) }, "python's queryable", sourceLocation: sourceLocation)
+            case "liveliness-token":
+                try await RouterView.await(router, { await $0.tokens(key, are: [key]) }, "python's token", sourceLocation: sourceLocation)
+            default: break
+            }
+        }
         return p
     }
 
