@@ -17,31 +17,14 @@ import socket
 import sys
 import threading
 
+from zenoh_bytes import unzint, zint
+
 # minimal_client_init_ack / minimal_client_open_ack from the captured vectors (TCP, with prefix),
 # the InitAck with Z set and a Patch 1 extension added (so First markers count).
 INIT_ACK = bytes.fromhex(
     "3a00" "e109f0" "e6c88be0e39461f7edae828ea7cb4237" "0a" "00c0"
     "21" + "00" * 33 + "2701")
 OPEN_ACK = bytes.fromhex("0600620ae99cf430")
-def zint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def unzint(b):
-    v, shift = 0, 0
-    for byte in b:
-        v |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return v
-
-
 ROUTER_SN = unzint(bytes.fromhex("e99cf430"))
 
 

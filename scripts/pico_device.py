@@ -41,16 +41,9 @@ import time
 import tty
 import termios
 
+from zenoh_bytes import zint
+
 # ---------------------------------------------------------------- primitives
-
-
-def zint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
 
 
 def zbytes(b):

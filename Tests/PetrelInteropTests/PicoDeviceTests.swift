@@ -14,50 +14,9 @@ extension InteropTests {
     struct PicoDeviceTests {
         static let links = ["serial", "udp", "tcp"]
 
-        /// A real router, and an agent listening on a serial line (a socat
-        /// pty pair made to look like a UART), UDP and TCP.
-        struct Setup {
-            let router: ZenohRouter
-            let agent: TestProcess
-            let pty: PtyPair
-            let port: Int
-            let dir: String
-
-            /// Where a device on `link` connects.
-            func endpoint(_ link: String) -> String {
-                switch link {
-                case "serial": return "serial/\(pty.sensor)"
-                case "udp": return "udp/127.0.0.1:\(port)"
-                default: return "tcp/127.0.0.1:\(port)"
-                }
-            }
-
-            func stop() async {
-                agent.kill()
-                await pty.kill(hard: true)
-                router.process.kill()
-                try? FileManager.default.removeItem(atPath: dir)
-            }
-        }
-
-        static func start(sourceLocation: SourceLocation = #_sourceLocation) async throws -> Setup {
-            let router = try await ZenohRouter.start()
-            let dir = PtyPair.makeDirectory()
-            let shim = try SerialSensorTests.buildShim(in: dir)
-            let pty = try await PtyPair(in: dir)
-            let port = TestEnvironment.freePort()
-            let config = "\(dir)/gateway.json5"
-            try """
-                {
-                  connect: { endpoints: ["\(router.tcp)"] },
-                  listen: { endpoints: ["serial/\(pty.board)#baudrate=115200", "udp/127.0.0.1:\(port)", "tcp/127.0.0.1:\(port)"] },
-                }
-                """.write(toFile: config, atomically: true, encoding: .utf8)
-            let agent = try SerialAgent.start(config: config, environment: ["LD_PRELOAD": shim])
-            #expect(await SerialAgent.waitForLog(agent, "listening", count: 3), "the gateway did not listen: \(agent.errorOutput.suffix(8))",
-                    sourceLocation: sourceLocation)
-            #expect(await SerialAgent.waitForLog(agent, "session open"), sourceLocation: sourceLocation)
-            return Setup(router: router, agent: agent, pty: pty, port: port, dir: dir)
+        /// A real router, and an agent listening on a serial line, UDP and TCP.
+        static func start(sourceLocation: SourceLocation = #_sourceLocation) async throws -> SerialGateway {
+            try await SerialGateway.start(ip: true, sourceLocation: sourceLocation)
         }
 
         /// `scripts/pico_device.py ENDPOINT ROLE KEY ARGS…`.

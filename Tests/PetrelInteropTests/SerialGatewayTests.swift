@@ -15,45 +15,15 @@ extension InteropTests {
     /// and is itself a client of the real router.
     @Suite("Zenoh over a serial line to the agent as a gateway", .serialized)
     struct SerialGatewayTests {
-        struct Setup {
-            let router: ZenohRouter
-            let pty: PtyPair
-            let agent: TestProcess
-            let dir: String
-            var device: String { "serial/\(pty.sensor)#baudrate=115200" }
-
-            func stop() async {
-                agent.kill()
-                await pty.kill(hard: true)
-                router.process.kill()
-                try? FileManager.default.removeItem(atPath: dir)
-            }
-        }
-
-        static func start(sourceLocation: SourceLocation = #_sourceLocation) async throws -> Setup {
-            let router = try await ZenohRouter.start()
-            let dir = PtyPair.makeDirectory()
-            let shim = try SerialSensorTests.buildShim(in: dir)
-            let pty = try await PtyPair(in: dir)
-            let config = "\(dir)/gateway.json5"
-            try """
-                {
-                  connect: { endpoints: ["\(router.tcp)"] },
-                  listen: { endpoints: ["serial/\(pty.board)#baudrate=115200"] },
-                }
-                """.write(toFile: config, atomically: true, encoding: .utf8)
-            let agent = try SerialAgent.start(config: config, environment: ["LD_PRELOAD": shim])
-            let up = await SerialAgent.waitForLog(agent, "listening")
-            #expect(up, "the gateway did not listen on the serial line: \(agent.errorOutput.suffix(8))", sourceLocation: sourceLocation)
-            #expect(await SerialAgent.waitForLog(agent, "session open"), sourceLocation: sourceLocation)
-            return Setup(router: router, pty: pty, agent: agent, dir: dir)
+        static func start(sourceLocation: SourceLocation = #_sourceLocation) async throws -> SerialGateway {
+            try await SerialGateway.start(sourceLocation: sourceLocation)
         }
 
         @Test("a serial client's puts reach a Python subscriber at the router; it receives Python's puts and answers Python's get")
         func serialClient() async throws {
             let s = try await Self.start()
             defer { Task { await s.stop() } }
-            let device = try await openSession(s.device)
+            let device = try await openSession(s.endpoint())
             defer { Task { await device.close() } }
             // The agent logs the device's session (its log reaches us through a pipe, a moment later).
             #expect(await SerialAgent.waitForLog(s.agent, "device session open"), "\(s.agent.errorOutput.suffix(6))")
@@ -97,7 +67,7 @@ extension InteropTests {
         func lineNoise() async throws {
             let s = try await Self.start()
             defer { Task { await s.stop() } }
-            let device = try await openSession(s.device)
+            let device = try await openSession(s.endpoint())
             defer { Task { await device.close() } }
             let atRouter = try await PythonZenoh.startReady(s.router, ["sub", "mcu/**", "--count", "2", "--timeout", "30"])
             defer { atRouter.kill() }
@@ -133,13 +103,13 @@ extension InteropTests {
         func unplugged() async throws {
             let s = try await Self.start()
             defer { Task { await s.stop() } }
-            let first = try await openSession(s.device)
+            let first = try await openSession(s.endpoint())
             await first.close()
             await s.pty.kill(hard: true)
             #expect(await SerialAgent.waitForLog(s.agent, "serial port unavailable"), "\(s.agent.errorOutput.suffix(6))")
             try await s.pty.start()
             #expect(await SerialAgent.waitForLog(s.agent, "serial port back"), "\(s.agent.errorOutput.suffix(6))")
-            let again = try await openSession(s.device)
+            let again = try await openSession(s.endpoint())
             defer { Task { await again.close() } }
             let atRouter = try await PythonZenoh.startReady(s.router, ["sub", "mcu/**", "--count", "1", "--timeout", "20"])
             defer { atRouter.kill() }
