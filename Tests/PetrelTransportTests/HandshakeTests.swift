@@ -186,6 +186,41 @@ struct HandshakeTests {
         try link.finish()
     }
 
+    @Test("the gateway hears of a device's session before any message of it, even one read with the OpenSyn")
+    func gatewayHearsFirst() throws {
+        /// Touched only on the test's thread (the embedded loop's).
+        final class Heard: @unchecked Sendable {
+            var delegate: RecordingDelegate?
+            var messagesBeforeSession: Int?
+        }
+        let heard = Heard()
+        let link = try LinkUnderTest(gateway: TransportConfig()) { _ in
+            heard.messagesBeforeSession = heard.delegate?.received.count
+        }
+        heard.delegate = link.delegate
+        try link.connect()
+        try link.peerSends(.initSyn(Self.deviceSyn()))
+        guard case .initAck(let ack) = try link.sentTransportMessages().first else {
+            Issue.record("no InitAck")
+            return
+        }
+        try link.peerSends(Wire.batch(.openSyn(OpenSyn(leaseMilliseconds: 10_000, initialSN: 3, cookie: ack.cookie))),
+                           Wire.frame(sn: 3, Wire.put("device/temp", "19")))
+        #expect(heard.messagesBeforeSession == 0)
+        #expect(link.delegate.received == [Wire.put("device/temp", "19")])
+        try link.finish()
+    }
+
+    @Test("the gateway logs why it refused a device")
+    func gatewayLogsRefusal() throws {
+        let link = try LinkUnderTest(gateway: TransportConfig()) { _ in }
+        try link.connect()
+        try link.peerSends(.keepAlive(KeepAlive()))
+        #expect(!link.channel.isActive)
+        #expect(link.logs.values.contains { $0.hasPrefix("info link refused") && $0.contains("unexpected") })
+        try link.finish()
+    }
+
     @Test("a device whose OpenSyn does not bring our cookie back is refused and its link closed")
     func listenerWrongCookie() throws {
         let link = try LinkUnderTest(role: .listener)

@@ -44,15 +44,30 @@ final class LinkUnderTest: @unchecked Sendable {
 
     /// A link with a handshake handler for `role` behind the framing a
     /// `framing` link has; not connected yet.
-    init(role: HandshakeHandler.Role, framing: LinkFraming = .stream, config: TransportConfig = TransportConfig()) throws {
+    convenience init(role: HandshakeHandler.Role, framing: LinkFraming = .stream, config: TransportConfig = TransportConfig()) throws {
+        try self.init(framing: framing) { channel, delegate, logger in
+            HandshakeHandler(endpoint: Self.endpoint, config: config, role: role, framing: framing, delegate: delegate,
+                             promise: channel.eventLoop.makePromise(of: UnicastTransport.self), logger: logger)
+        }
+    }
+
+    /// A TCP link accepted by the gateway: its handler made as the gateway's
+    /// listeners make them, which hand each open session to `onSession`.
+    convenience init(gateway config: TransportConfig, onSession: @escaping @Sendable (UnicastTransport) -> Void) throws {
+        try self.init(framing: .stream) { channel, delegate, logger in
+            SessionAcceptor(endpoint: Self.endpoint, config: config, delegate: delegate, logger: logger, onSession: onSession)
+                .handler(for: channel, endpoint: Self.endpoint, framing: .stream)
+        }
+    }
+
+    private init(framing: LinkFraming,
+                 handler: (Channel, TransportDelegate, Logger) -> HandshakeHandler) throws {
         channel = EmbeddedChannel()
         self.framing = framing
-        let promise = channel.eventLoop.makePromise(of: UnicastTransport.self)
-        handshake = HandshakeHandler(endpoint: Self.endpoint, config: config, role: role, framing: framing,
-                                     delegate: delegate, promise: promise, logger: logs.logger("transport"))
+        handshake = handler(channel, delegate, logs.logger("transport"))
         if framing == .stream { try channel.pipeline.syncOperations.addHandler(StreamBatchFramer()) }
         try channel.pipeline.syncOperations.addHandler(handshake)
-        promise.futureResult.whenComplete { [weak self] in self?.outcome = $0 }
+        handshake.promise.futureResult.whenComplete { [weak self] in self?.outcome = $0 }
     }
 
     /// The link comes up (a TCP connection is made, a port opened).
