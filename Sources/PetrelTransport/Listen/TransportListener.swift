@@ -86,8 +86,10 @@ struct SessionAcceptor: Sendable {
     func handler(for channel: Channel, endpoint linkEndpoint: Endpoint, framing: LinkFraming,
                  handshakeTimeout: Bool = true) -> HandshakeHandler {
         let promise = channel.eventLoop.makePromise(of: UnicastTransport.self)
-        var log = logger
-        log[metadataKey: "link"] = "\(linkEndpoint)"
+        var linkLogger = logger
+        linkLogger[metadataKey: "link"] = "\(linkEndpoint)"
+        // A constant, so the completion closure below may capture it.
+        let log = linkLogger
         let handler = HandshakeHandler(endpoint: linkEndpoint, config: config, role: .listener, framing: framing,
                                        delegate: delegate, promise: promise, logger: log)
         // A serial line waits for its device as long as it takes; sockets that
