@@ -11,15 +11,6 @@ enum LinkFraming: Sendable, Equatable {
     /// below the transport (`SerialFrameCodec`), after the link's own handshake.
     case serial
 
-    /// The framing Zenoh uses for `proto`.
-    init(_ proto: Endpoint.LinkProtocol) {
-        switch proto {
-        case .tcp: self = .stream
-        case .udp: self = .datagram
-        case .serial: self = .serial
-        }
-    }
-
     /// Bytes the transport writes before each batch it sends.
     var prefixLength: Int {
         switch self {
