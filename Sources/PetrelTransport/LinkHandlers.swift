@@ -4,7 +4,7 @@ import PetrelWire
 /// Splits a stream link's bytes into batches: a 2-byte little-endian length,
 /// then that many bytes (zenoh-wire.md §5). A length of zero is a framing
 /// error and closes the link; a batch larger than the negotiated size is
-/// refused by the transport handler behind this one.
+/// refused by the session handler behind this one.
 ///
 /// Not NIO's generic `ByteToMessageHandler`: that one costs ~10% of a
 /// ping/pong turnaround in generic metadata lookups, and copies every read
@@ -30,7 +30,7 @@ final class StreamBatchFramer: ChannelInboundHandler {
             guard bytes.readableBytes >= 2 + Int(length) else { break }
             bytes.moveReaderIndex(forwardBy: 2)
             // A batch that closes the link (a Close, garbage) leaves the
-            // transport handler closed: it ignores the batches after it.
+            // session handler closed: it ignores the batches after it.
             context.fireChannelRead(wrapInboundOut(bytes.readSlice(length: Int(length))!))
         }
         if bytes.readableBytes > 0 {

@@ -13,8 +13,8 @@ import PetrelWire
 /// into fragments (§14) without interleaving anything on their channel.
 final class TxPipeline: @unchecked Sendable {
     struct Settings {
-        /// Bytes of link framing before each batch: 2 on stream links, 0 on datagrams.
-        var prefixLength: Int
+        /// The link's framing: whether each batch starts with its length.
+        var framing: LinkFraming
         /// Largest batch including the prefix (the negotiated batch size).
         var batchSize: Int
         var qos: Bool
@@ -29,6 +29,9 @@ final class TxPipeline: @unchecked Sendable {
         var pacingBytesPerMillisecond: Int? = nil
         /// The shortest time between two flushes of partial batches (see `State.lastFlush`).
         var minFlushInterval: TimeAmount = .microseconds(200)
+
+        /// Where a batch's messages start: after the stream link's length.
+        var prefixLength: Int { framing.prefixLength }
     }
 
     enum EnqueueResult {
@@ -324,7 +327,7 @@ extension TxPipeline.State {
         fresh.moveWriterIndex(forwardBy: settings.prefixLength)
         var b = batch
         batch = fresh
-        if settings.prefixLength == 2 {
+        if settings.framing == .stream {
             b.setInteger(UInt16(b.writerIndex - 2), at: 0, endianness: .little)
         }
         readyBytes += b.readableBytes

@@ -135,8 +135,8 @@ extension UnicastTransport {
         let channel: Channel
         switch endpoint.proto {
         case .tcp:
-            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 2,
-                                           linkMTU: 65535, delegate: delegate, promise: handshake, logger: logger)
+            let handler = HandshakeHandler(endpoint: endpoint, config: config, framing: .stream,
+                                           delegate: delegate, promise: handshake, logger: logger)
             do {
                 channel = try await ClientBootstrap(group: loop)
                     .connectTimeout(timeout)
@@ -161,9 +161,8 @@ extension UnicastTransport {
                 handshake.fail(error)
                 throw TransportError.link("cannot resolve \(endpoint.host): \(error)")
             }
-            // Linux UDP: 65535 - 8 (UDP header) - 40 (IPv6 header), as Zenoh uses.
-            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 0,
-                                           linkMTU: 65487, delegate: delegate, promise: handshake, logger: logger)
+            let handler = HandshakeHandler(endpoint: endpoint, config: config, framing: .datagram,
+                                           delegate: delegate, promise: handshake, logger: logger)
             do {
                 let bindHost = remote.protocol == .inet6 ? "::" : "0.0.0.0"
                 channel = try await DatagramBootstrap(group: loop)
@@ -185,7 +184,7 @@ extension UnicastTransport {
         case .serial:
             // Zenoh's serial link: COBS frames with a CRC, batches of at most 1500
             // bytes, and a link handshake (Init/Ack) before Zenoh's own.
-            let handler = TransportHandler(endpoint: endpoint, config: config, prefixLength: 0, linkMTU: SerialLink.mtu,
+            let handler = HandshakeHandler(endpoint: endpoint, config: config, framing: .serial,
                                            delegate: delegate, promise: handshake, logger: logger)
             do {
                 channel = try await SerialLink.openChannel(endpoint: endpoint, role: .connector, group: loop) { ch in

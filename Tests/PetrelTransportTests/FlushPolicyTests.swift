@@ -13,7 +13,7 @@ struct FlushPolicyTests {
     static func pipeline() throws -> (TxPipeline, EmbeddedChannel) {
         let channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7447)).wait()
-        var settings = TxPipeline.Settings(prefixLength: 2, batchSize: 2048, qos: false, patch: false,
+        var settings = TxPipeline.Settings(framing: .stream, batchSize: 2048, qos: false, patch: false,
                                            space: SequenceNumberSpace(resolution: 0x0A), initialSN: 0)
         settings.minFlushInterval = .seconds(10)
         return (TxPipeline(channel: channel, settings: settings), channel)

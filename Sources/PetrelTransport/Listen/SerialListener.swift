@@ -15,8 +15,8 @@ enum SerialListener {
         let stopped = NIOLockedValueBox(false)
         @Sendable func open() async throws -> Channel {
             let ch = try await SerialLink.openChannel(endpoint: endpoint, role: .listener, group: group, statistics: statistics) { ch in
-                try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: endpoint, prefixLength: 0,
-                                                                         linkMTU: SerialLink.mtu, handshakeTimeout: false))
+                try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: endpoint, framing: .serial,
+                                                                         handshakeTimeout: false))
             }
             current.withLockedValue { $0 = ch }
             if stopped.withLockedValue({ $0 }) { try? await ch.close() }

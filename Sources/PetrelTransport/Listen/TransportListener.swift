@@ -58,7 +58,7 @@ public final class TransportListener: Sendable {
                         try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                         // The session is named after the device's address, not ours.
                         let peer = ch.remoteAddress.map { Endpoint(proto: .tcp, host: $0.ipAddress ?? "?", port: $0.port ?? 0) } ?? endpoint
-                        try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peer, prefixLength: 2, linkMTU: 65535))
+                        try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peer, framing: .stream))
                     }
                 }
                 .bind(host: endpoint.host, port: endpoint.port).get()
@@ -72,7 +72,7 @@ public final class TransportListener: Sendable {
     }
 }
 
-/// Builds the listener-side transport handler for each new link and reports
+/// Builds the listener-side handshake handler for each new link and reports
 /// the sessions that open on them.
 struct SessionAcceptor: Sendable {
     let endpoint: Endpoint
@@ -81,15 +81,17 @@ struct SessionAcceptor: Sendable {
     let logger: Logger
     let onSession: @Sendable (UnicastTransport) -> Void
 
-    /// A handler for one link; a link that does not finish the handshake within
-    /// the open timeout is closed.
-    func handler(for channel: Channel, endpoint linkEndpoint: Endpoint, prefixLength: Int, linkMTU: Int,
-                 handshakeTimeout: Bool = true) -> TransportHandler {
+    /// The handshake handler for one link; a link that does not finish the
+    /// handshake within the open timeout is closed.
+    func handler(for channel: Channel, endpoint linkEndpoint: Endpoint, framing: LinkFraming,
+                 handshakeTimeout: Bool = true) -> HandshakeHandler {
         let promise = channel.eventLoop.makePromise(of: UnicastTransport.self)
-        var log = logger
-        log[metadataKey: "link"] = "\(linkEndpoint)"
-        let handler = TransportHandler(endpoint: linkEndpoint, config: config, role: .listener, prefixLength: prefixLength,
-                                       linkMTU: linkMTU, delegate: delegate, promise: promise, logger: log)
+        var linkLogger = logger
+        linkLogger[metadataKey: "link"] = "\(linkEndpoint)"
+        // A constant, so the completion closure below may capture it.
+        let log = linkLogger
+        let handler = HandshakeHandler(endpoint: linkEndpoint, config: config, role: .listener, framing: framing,
+                                       delegate: delegate, promise: promise, logger: log)
         // A serial line waits for its device as long as it takes; sockets that
         // do not finish the handshake in time are dropped.
         let timeout = handshakeTimeout ? channel.eventLoop.scheduleTask(in: .milliseconds(config.openTimeoutMilliseconds)) {

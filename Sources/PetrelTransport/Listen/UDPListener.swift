@@ -80,7 +80,6 @@ final class UDPAcceptHandler: ChannelInboundHandler, Sendable {
         let peerEndpoint = Endpoint(proto: .udp, host: remote.ipAddress ?? "?", port: remote.port ?? 0)
         let accept = self.accept
         let peers = self.peers
-        // Linux UDP: 65535 - 8 (UDP header) - 40 (IPv6 header), as Zenoh uses.
         let bootstrap = DatagramBootstrap(group: context.eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
@@ -88,7 +87,7 @@ final class UDPAcceptHandler: ChannelInboundHandler, Sendable {
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(DatagramBatchCodec(remote: remote))
-                    try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peerEndpoint, prefixLength: 0, linkMTU: 65487))
+                    try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peerEndpoint, framing: .datagram))
                 }
             }
         bootstrap.bind(to: local).flatMap { ch in
