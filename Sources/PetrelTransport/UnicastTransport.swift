@@ -166,10 +166,11 @@ extension UnicastTransport {
             do {
                 let bindHost = remote.protocol == .inet6 ? "::" : "0.0.0.0"
                 channel = try await DatagramBootstrap(group: loop)
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                    .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(DatagramReceiveBuffer.bytes))
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
                     .channelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
+                            DatagramReceiveBuffer.raise(ch)
                             try ch.pipeline.syncOperations.addHandler(DatagramBatchCodec(remote: remote))
                             try ch.pipeline.syncOperations.addHandler(handler)
                         }

@@ -82,10 +82,11 @@ final class UDPAcceptHandler: ChannelInboundHandler, Sendable {
         let peers = self.peers
         let bootstrap = DatagramBootstrap(group: context.eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(DatagramReceiveBuffer.bytes))
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    DatagramReceiveBuffer.raise(ch)
                     try ch.pipeline.syncOperations.addHandler(DatagramBatchCodec(remote: remote))
                     try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peerEndpoint, framing: .datagram))
                 }

@@ -10,7 +10,11 @@ enum TestEnvironment {
             .deletingLastPathComponent().deletingLastPathComponent()
     }()
 
-    static var python: String { root.appendingPathComponent(".venv/bin/python").path }
+    /// The project venv's Python (`PETREL_VENV`, which scripts/test sets; else the checkout's .venv).
+    static var python: String {
+        if let venv = ProcessInfo.processInfo.environment["PETREL_VENV"] { return venv + "/bin/python" }
+        return root.appendingPathComponent(".venv/bin/python").path
+    }
     static func script(_ name: String) -> String { root.appendingPathComponent("scripts/\(name)").path }
 
     /// The `petrel` executable built beside the test binary (same build folder).

@@ -32,7 +32,9 @@ enum ZenohKeyExprOracle {
 
     static func ask(_ pairs: [(String, String)]) throws -> [Answer] {
         let root = repoRoot
-        let python = root.appendingPathComponent(".venv/bin/python")
+        // The project venv: PETREL_VENV (scripts/test sets it), else the checkout's .venv.
+        let python = ProcessInfo.processInfo.environment["PETREL_VENV"].map { URL(fileURLWithPath: $0 + "/bin/python") }
+            ?? root.appendingPathComponent(".venv/bin/python")
         let script = root.appendingPathComponent("scripts/keyexpr_oracle.py")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw Failure(description: """
