@@ -46,6 +46,11 @@ public struct ZExtension: Equatable, Sendable {
     
     public func encode(into w: inout WireWriter, more: Bool) throws(EncodeError) {
         try w.writeByte(key | (more ? Header.z : 0))
+        try encodeBody(into: &w)
+    }
+
+    /// Writes the body; the header byte and its Z are `ExtensionChain`'s.
+    func encodeBody(into w: inout WireWriter) throws(EncodeError) {
         switch body {
         case .unit: break
         case .zint(let v): try w.writeZInt(v)
