@@ -78,13 +78,6 @@ public struct SourceInfo: Equatable, Hashable, Sendable {
         self.sequenceNumber = sequenceNumber
     }
 
-    /// Writes the whole extension (header `41`) with the given Z.
-    
-    public func encodeExtension(id: UInt8 = 1, into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try w.writeByte(ZExtension.encodingBytes | id | (more ? Header.z : 0))
-        try w.writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in try encodeExtensionBody(into: &w) }
-    }
-
     
     public static func decodeBody(_ body: ZBytes) throws(DecodeError) -> SourceInfo {
         var r = WireReader(body)
@@ -93,15 +86,6 @@ public struct SourceInfo: Equatable, Hashable, Sendable {
         let eid = try r.readZInt(UInt32.self, "SourceInfo.entityID")
         let sn = try r.readZInt(UInt32.self, "SourceInfo.sequenceNumber")
         return SourceInfo(zid: zid, entityID: eid, sequenceNumber: sn)
-    }
-}
-
-/// Writes a timestamp extension (`42` style: bytes ext whose body is a Timestamp).
-extension WireWriter {
-    
-    public mutating func writeTimestampExtension(id: UInt8 = 2, _ t: Timestamp, more: Bool) throws(EncodeError) {
-        try writeByte(ZExtension.encodingBytes | id | (more ? Header.z : 0))
-        try writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in try w.writeTimestamp(t) }
     }
 }
 
