@@ -14,10 +14,6 @@ protocol ExtensionID: Sendable {
 }
 
 extension ExtensionID {
-    /// The id alone, 0...15.
-    var id: UInt8 { key & 0x0F }
-    var isMandatory: Bool { key & ZExtension.mandatoryFlag != 0 }
-
     /// Lets decoders `switch e.key { case NetworkExtension.qos: … }` on the
     /// byte read off the wire.
     static func ~= (pattern: Self, key: UInt8) -> Bool { pattern.key == key }
