@@ -66,7 +66,7 @@ extension ZenohID {
     public var lengthNibble: UInt8 { UInt8(wireLength - 1) << 4 }
 }
 
-/// Source info (§10.6): who produced a message. Body of ext `41`.
+/// Source info (§10.6): who produced a message. Body of ext `41` of PUT, DEL, QUERY and ERR.
 public struct SourceInfo: Equatable, Hashable, Sendable {
     public var zid: ZenohID
     public var entityID: UInt32
@@ -76,21 +76,6 @@ public struct SourceInfo: Equatable, Hashable, Sendable {
         self.zid = zid
         self.entityID = entityID
         self.sequenceNumber = sequenceNumber
-    }
-
-    
-    func encodeBody(into w: inout WireWriter) throws(EncodeError) {
-        try w.writeByte(zid.lengthNibble)
-        try w.writeZIDBytes(zid)
-        try w.writeZInt(UInt64(entityID))
-        try w.writeZInt(UInt64(sequenceNumber))
-    }
-
-    /// Writes the whole extension (header `41`) with the given Z.
-    
-    public func encodeExtension(id: UInt8 = 1, into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try w.writeByte(ZExtension.encodingBytes | id | (more ? Header.z : 0))
-        try w.writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in try encodeBody(into: &w) }
     }
 
     
@@ -104,12 +89,21 @@ public struct SourceInfo: Equatable, Hashable, Sendable {
     }
 }
 
-/// Writes a timestamp extension (`42` style: bytes ext whose body is a Timestamp).
-extension WireWriter {
-    
-    public mutating func writeTimestampExtension(id: UInt8 = 2, _ t: Timestamp, more: Bool) throws(EncodeError) {
-        try writeByte(ZExtension.encodingBytes | id | (more ? Header.z : 0))
-        try writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in try w.writeTimestamp(t) }
+extension SourceInfo: ExtensionBody {
+    /// `flags ((zid_len-1)<<4) | zid | zint entity id | zint sequence number`.
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        try w.writeByte(zid.lengthNibble)
+        try w.writeZIDBytes(zid)
+        try w.writeZInt(UInt64(entityID))
+        try w.writeZInt(UInt64(sequenceNumber))
+    }
+}
+
+/// The network timestamp extension (`42`) is a bytes extension whose body is
+/// a Timestamp (§2.5).
+extension Timestamp: ExtensionBody {
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        try w.writeTimestamp(self)
     }
 }
 

@@ -42,10 +42,8 @@ public struct ZExtension: Equatable, Sendable {
         return h
     }
 
-    /// Writes the extension; `more` sets Z (another extension follows).
-    
-    public func encode(into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try w.writeByte(key | (more ? Header.z : 0))
+    /// Writes the body; the header byte and its Z are `ExtensionChain`'s.
+    func encodeBody(into w: inout WireWriter) throws(EncodeError) {
         switch body {
         case .unit: break
         case .zint(let v): try w.writeZInt(v)
@@ -106,16 +104,5 @@ extension WireReader {
             throw DecodeError(.unknownMandatoryExtension, field, value: UInt64(e.key))
         }
         unknown.append(e.asExtension)
-    }
-}
-
-/// Counts down the extensions still to write so each one knows whether to set Z.
-public struct ExtensionCountdown {
-    public var left: Int
-    public init(_ count: Int) { left = count }
-    /// `true` when at least one more extension follows the one about to be written.
-    public mutating func more() -> Bool {
-        left -= 1
-        return left > 0
     }
 }

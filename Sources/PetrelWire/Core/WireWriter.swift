@@ -47,6 +47,13 @@ public struct WireWriter {
         count += 2
     }
 
+    /// ORs `flags` into a byte already written, for a flag that depends on
+    /// what follows it (the Z of `ExtensionChain`).
+    mutating func setFlags(_ flags: UInt8, at offset: Int) {
+        precondition(offset >= 0 && offset < count, "flags of a byte not written")
+        base[offset] |= flags
+    }
+
     /// Writes a zint (zenoh-wire.md §2.1): 7 bits per byte, low group first,
     /// and a 9th byte carrying 8 whole bits.
     @inlinable

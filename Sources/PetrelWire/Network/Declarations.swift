@@ -11,9 +11,6 @@ public struct QueryableInfo: Equatable, Hashable, Sendable {
         self.distance = distance
     }
 
-    /// The key of its extension: zint, id 1.
-    static let extensionKey: UInt8 = 0x21
-
     /// Not complete, distance 0: omitted on the wire.
     public static let `default` = QueryableInfo()
     public var isDefault: Bool { !complete && distance == 0 }
@@ -70,61 +67,61 @@ public enum Declaration: Equatable, Sendable {
 
     /// Writes the declaration, then `unknownExtensions` after its known ones.
     public func encode(into w: inout WireWriter, unknownExtensions: [ZExtension] = []) throws(EncodeError) {
+        var exts: ExtensionChain
         switch self {
         case .keyExpr(let id, let wireExpr):
             guard id != 0 else { throw .invalidValue("D_KEYEXPR.id") }
             guard wireExpr.scope == 0 || wireExpr.mapping == .receiver else { throw .invalidValue("D_KEYEXPR.wireExpr.mapping") }
-            try Self.writeHeader(ID.keyExpr | (wireExpr.hasSuffix ? Header.flag5 : 0), extCount: unknownExtensions.count, into: &w)
+            exts = try w.writeHeader(ID.keyExpr | (wireExpr.hasSuffix ? Header.flag5 : 0))
             try w.writeZInt(UInt64(id))
             try w.writeWireExprBody(wireExpr)
         case .undeclareKeyExpr(let id):
             guard id != 0 else { throw .invalidValue("U_KEYEXPR.id") }
-            try Self.writeHeader(ID.undeclareKeyExpr, extCount: unknownExtensions.count, into: &w)
+            exts = try w.writeHeader(ID.undeclareKeyExpr)
             try w.writeZInt(UInt64(id))
         case .subscriber(let id, let wireExpr):
-            try Self.writeDeclared(ID.subscriber, id, wireExpr, extCount: unknownExtensions.count, into: &w)
+            exts = try Self.writeDeclared(ID.subscriber, id, wireExpr, into: &w)
         case .queryable(let id, let wireExpr, let info):
-            let extCount = (info.isDefault ? 0 : 1) + unknownExtensions.count
-            try Self.writeDeclared(ID.queryable, id, wireExpr, extCount: extCount, into: &w)
-            if !info.isDefault {
-                try ZExtension(id: 1, body: .zint(info.wireValue)).encode(into: &w, more: unknownExtensions.count > 0)
-            }
+            exts = try Self.writeDeclared(ID.queryable, id, wireExpr, into: &w)
+            if !info.isDefault { try exts.write(DeclarationExtension.queryableInfo, info.wireValue, into: &w) }
         case .token(let id, let wireExpr):
-            try Self.writeDeclared(ID.token, id, wireExpr, extCount: unknownExtensions.count, into: &w)
+            exts = try Self.writeDeclared(ID.token, id, wireExpr, into: &w)
         case .undeclareSubscriber(let id, let wireExpr):
-            try Self.writeUndeclared(ID.undeclareSubscriber, id, wireExpr, unknownCount: unknownExtensions.count, into: &w)
+            exts = try Self.writeUndeclared(ID.undeclareSubscriber, id, wireExpr, into: &w)
         case .undeclareQueryable(let id, let wireExpr):
-            try Self.writeUndeclared(ID.undeclareQueryable, id, wireExpr, unknownCount: unknownExtensions.count, into: &w)
+            exts = try Self.writeUndeclared(ID.undeclareQueryable, id, wireExpr, into: &w)
         case .undeclareToken(let id, let wireExpr):
-            try Self.writeUndeclared(ID.undeclareToken, id, wireExpr, unknownCount: unknownExtensions.count, into: &w)
+            exts = try Self.writeUndeclared(ID.undeclareToken, id, wireExpr, into: &w)
         case .final:
-            try Self.writeHeader(ID.final, extCount: unknownExtensions.count, into: &w)
+            exts = try w.writeHeader(ID.final)
         }
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
-    private static func writeHeader(_ header: UInt8, extCount: Int, into w: inout WireWriter) throws(EncodeError) {
-        try w.writeByte(header | (extCount > 0 ? Header.z : 0))
-    }
-
-    /// D_SUBSCRIBER / D_QUERYABLE / D_TOKEN: `header(N, M) | id | scope | [suffix]`.
-    private static func writeDeclared(_ id: UInt8, _ entity: UInt32, _ e: WireExpr, extCount: Int,
-                                      into w: inout WireWriter) throws(EncodeError) {
+    /// D_SUBSCRIBER / D_QUERYABLE / D_TOKEN: `header(N, M) | id | scope | [suffix]`;
+    /// returns the chain the declaration's extensions continue.
+    private static func writeDeclared(_ id: UInt8, _ entity: UInt32, _ e: WireExpr,
+                                      into w: inout WireWriter) throws(EncodeError) -> ExtensionChain {
         var header = id
         if e.hasSuffix { header |= Header.flag5 }
         if e.mapping == .sender { header |= Header.flag6 }
-        try writeHeader(header, extCount: extCount, into: &w)
+        let exts = try w.writeHeader(header)
         try w.writeZInt(UInt64(entity))
         try w.writeWireExprBody(e)
+        return exts
     }
 
-    /// U_SUBSCRIBER / U_QUERYABLE / U_TOKEN: `header | id | [ext 5F]`.
-    private static func writeUndeclared(_ id: UInt8, _ entity: UInt32, _ e: WireExpr?, unknownCount: Int,
-                                        into w: inout WireWriter) throws(EncodeError) {
-        try writeHeader(id, extCount: (e == nil ? 0 : 1) + unknownCount, into: &w)
+    /// U_SUBSCRIBER / U_QUERYABLE / U_TOKEN: `header | id | [ext 5F]`;
+    /// returns the chain the declaration's other extensions continue.
+    private static func writeUndeclared(_ id: UInt8, _ entity: UInt32, _ e: WireExpr?,
+                                        into w: inout WireWriter) throws(EncodeError) -> ExtensionChain {
+        var exts = try w.writeHeader(id)
         try w.writeZInt(UInt64(entity))
-        if let e { try w.writeWireExprExtension(e, more: unknownCount > 0) }
+        if let e {
+            guard e.suffix.utf8.count <= Int(UInt16.max) else { throw .invalidValue("WireExpr.suffix") }
+            try exts.write(DeclarationExtension.wireExpr, e, into: &w)
+        }
+        return exts
     }
 
     /// Reads a declaration (header included). Unknown optional extensions are
@@ -152,7 +149,8 @@ public enum Declaration: Equatable, Sendable {
         case ID.queryable:
             let id = try r.readZInt(UInt32.self, "D_QUERYABLE.id")
             let e = try r.readWireExpr(hasSuffix: hasSuffix, mapping: mapping, "D_QUERYABLE.key")
-            let info = try readExtensions(header, "D_QUERYABLE", known: QueryableInfo.extensionKey, from: &r, into: &unknownExtensions)
+            let info = try readExtensions(header, "D_QUERYABLE", known: DeclarationExtension.queryableInfo.key,
+                                          from: &r, into: &unknownExtensions)
             return .queryable(id: id, wireExpr: e, info: info.map { QueryableInfo(wireValue: $0.zint) } ?? .default)
         case ID.token:
             let id = try r.readZInt(UInt32.self, "D_TOKEN.id")
@@ -199,15 +197,15 @@ public enum Declaration: Equatable, Sendable {
 
     private static func readUndeclaredExpr(_ header: UInt8, _ field: StaticString,
                                            from r: inout WireReader, into unknown: inout [ZExtension]) throws(DecodeError) -> WireExpr? {
-        guard let e = try readExtensions(header, field, known: WireExpr.extensionKey, from: &r, into: &unknown) else { return nil }
+        guard let e = try readExtensions(header, field, known: DeclarationExtension.wireExpr.key, from: &r, into: &unknown) else {
+            return nil
+        }
         return try WireExpr.decodeExtensionBody(e.bytes)
     }
 }
 
-extension WireExpr {
-    /// The key of the WireExpr extension of undeclarations: bytes, mandatory, id 15.
-    static let extensionKey: UInt8 = 0x5F
-
+// The WireExpr extension of undeclarations (`DeclarationExtension.wireExpr`).
+extension WireExpr: ExtensionBody {
     /// Decodes the body of ext `5F`: `flags (bit 0 suffix, bit 1 sender mapping) |
     /// scope zint | suffix as raw UTF-8 to the end`. Other flag bits are ignored,
     /// and bit 0 with nothing after the scope reads as "no suffix" (as Rust reads it).
@@ -218,18 +216,12 @@ extension WireExpr {
         let suffix = flags & 0x01 != 0 ? try WireReader.string(r.readRest(), "WireExpr extension suffix") : ""
         return WireExpr(scope: scope, suffix: suffix, mapping: flags & 0x02 != 0 ? .sender : .receiver)
     }
-}
 
-extension WireWriter {
-    /// Writes ext `5F` (the key of an undeclaration). The "no key" form Rust
-    /// sends, `5F 02 00 00`, is `WireExpr(scope: 0, suffix: "", mapping: .receiver)`.
-    mutating func writeWireExprExtension(_ e: WireExpr, more: Bool) throws(EncodeError) {
-        guard e.suffix.utf8.count <= Int(UInt16.max) else { throw .invalidValue("WireExpr.suffix") }
-        try writeByte(WireExpr.extensionKey | (more ? Header.z : 0))
-        try writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in
-            try w.writeByte((e.hasSuffix ? 0x01 : 0) | (e.mapping == .sender ? 0x02 : 0))
-            try w.writeZInt(UInt64(e.scope))
-            if e.hasSuffix { try w.writeRaw(e.suffix.utf8) }
-        }
+    /// The body of ext `5F`, as `decodeExtensionBody` reads it. The "no key"
+    /// form Rust sends, `5F 02 00 00`, is `WireExpr(scope: 0, suffix: "", mapping: .receiver)`.
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        try w.writeByte((hasSuffix ? 0x01 : 0) | (mapping == .sender ? 0x02 : 0))
+        try w.writeZInt(UInt64(scope))
+        if hasSuffix { try w.writeRaw(suffix.utf8) }
     }
 }

@@ -35,18 +35,14 @@ public struct Declare: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + (nodeID == 0 ? 0 : 1)
-            + unknownExtensions.count
         var header = Self.id
         if interestID != nil { header |= Self.flagI }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if let interestID { try w.writeZInt(UInt64(interestID)) }
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        if nodeID != 0 { try ZExtension(id: 3, isMandatory: true, body: .zint(UInt64(nodeID))).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        if nodeID != 0 { try exts.write(NetworkExtension.nodeID, UInt64(nodeID), into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try declaration.encode(into: &w, unknownExtensions: declarationUnknownExtensions)
     }
 
@@ -63,9 +59,9 @@ public struct Declare: Equatable, Sendable {
             let e = try r.readExtension("DECLARE.extension")
             more = e.more
             switch e.key {
-            case 0x21: qos = try NetworkQoS.decode(e, "DECLARE.qos")
-            case 0x42: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "DECLARE.timestamp")
-            case 0x33:
+            case NetworkExtension.qos: qos = try NetworkQoS.decode(e, "DECLARE.qos")
+            case NetworkExtension.timestamp: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "DECLARE.timestamp")
+            case NetworkExtension.nodeID:
                 guard e.zint <= UInt64(UInt16.max) else { throw DecodeError(.valueOutOfRange, "DECLARE.nodeID", value: e.zint) }
                 nodeID = UInt16(e.zint)
             default: try WireReader.unknownExtension(e, "DECLARE", into: &unknown)

@@ -78,11 +78,7 @@ public struct Interest: Equatable, Sendable {
         } else {
             guard options.contains(.restricted) == (wireExpr != nil) else { throw .invalidValue("INTEREST.wireExpr") }
         }
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + (nodeID == 0 ? 0 : 1)
-            + unknownExtensions.count
-        var header = Self.id | mode.rawValue << 5
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(Self.id | mode.rawValue << 5)
         try w.writeZInt(UInt64(id))
         if mode != .final {
             var byte = options.rawValue & ~InterestOptions.keyFlags
@@ -93,11 +89,10 @@ public struct Interest: Equatable, Sendable {
             try w.writeByte(byte)
             if let wireExpr { try w.writeWireExprBody(wireExpr) }
         }
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        if nodeID != 0 { try ZExtension(id: 3, isMandatory: true, body: .zint(UInt64(nodeID))).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        if nodeID != 0 { try exts.write(NetworkExtension.nodeID, UInt64(nodeID), into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the message after `header` (already read). N/M option bits
@@ -120,9 +115,9 @@ public struct Interest: Equatable, Sendable {
             let e = try r.readExtension("INTEREST.extension")
             more = e.more
             switch e.key {
-            case 0x21: interest.qos = try NetworkQoS.decode(e, "INTEREST.qos")
-            case 0x42: interest.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "INTEREST.timestamp")
-            case 0x33:
+            case NetworkExtension.qos: interest.qos = try NetworkQoS.decode(e, "INTEREST.qos")
+            case NetworkExtension.timestamp: interest.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "INTEREST.timestamp")
+            case NetworkExtension.nodeID:
                 guard e.zint <= UInt64(UInt16.max) else { throw DecodeError(.valueOutOfRange, "INTEREST.nodeID", value: e.zint) }
                 interest.nodeID = UInt16(e.zint)
             default: try WireReader.unknownExtension(e, "INTEREST", into: &interest.unknownExtensions)

@@ -32,20 +32,17 @@ public struct NetworkOAM: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         switch body {
         case .none: break
         case .zint: header |= ZExtension.encodingZInt
         case .bytes: header |= ZExtension.encodingBytes
         }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(UInt64(id))
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         switch body {
         case .none: break
         case .zint(let v): try w.writeZInt(v)
@@ -63,8 +60,8 @@ public struct NetworkOAM: Equatable, Sendable {
             let e = try r.readExtension("NETWORK_OAM.extension")
             more = e.more
             switch e.key {
-            case 0x21: oam.qos = try NetworkQoS.decode(e, "NETWORK_OAM.qos")
-            case 0x42: oam.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "NETWORK_OAM.timestamp")
+            case NetworkExtension.qos: oam.qos = try NetworkQoS.decode(e, "NETWORK_OAM.qos")
+            case NetworkExtension.timestamp: oam.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "NETWORK_OAM.timestamp")
             default: try WireReader.unknownExtension(e, "NETWORK_OAM", into: &oam.unknownExtensions)
             }
         }

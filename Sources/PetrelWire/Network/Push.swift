@@ -67,20 +67,16 @@ public struct Push: Equatable, Sendable {
 
     
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + (nodeID == 0 ? 0 : 1)
-            + (tsStack == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if wireExpr.hasSuffix { header |= Header.flag5 }
         if wireExpr.mapping == .sender { header |= Header.flag6 }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeWireExprBody(wireExpr)
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        if nodeID != 0 { try ZExtension(id: 3, isMandatory: true, body: .zint(UInt64(nodeID))).encode(into: &w, more: exts.more()) }
-        if let tsStack { try ZExtension(id: 7, body: .bytes(tsStack)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        if nodeID != 0 { try exts.write(NetworkExtension.nodeID, UInt64(nodeID), into: &w) }
+        if let tsStack { try exts.write(NetworkExtension.tsStack, tsStack, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try body.encode(into: &w)
     }
 
@@ -104,12 +100,12 @@ public struct Push: Equatable, Sendable {
             let e = try r.readExtension("PUSH.extension")
             more = e.more
             switch e.key {
-            case 0x21: qos = try NetworkQoS.decode(e, "PUSH.qos")
-            case 0x42: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "PUSH.timestamp")
-            case 0x33:
+            case NetworkExtension.qos: qos = try NetworkQoS.decode(e, "PUSH.qos")
+            case NetworkExtension.timestamp: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "PUSH.timestamp")
+            case NetworkExtension.nodeID:
                 guard e.zint <= UInt64(UInt16.max) else { throw DecodeError(.valueOutOfRange, "PUSH.nodeID", value: e.zint) }
                 nodeID = UInt16(e.zint)
-            case 0x47: tsStack = e.bytes
+            case NetworkExtension.tsStack: tsStack = e.bytes
             default: try WireReader.unknownExtension(e, "PUSH", into: &unknown)
             }
         }

@@ -51,27 +51,20 @@ public struct Request: Equatable, Sendable {
     /// Writes the message; extensions in Rust's order (QoS, Timestamp, Target,
     /// Budget, Timeout, NodeId, TsStack, then unknown ones).
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + (target == .bestMatching ? 0 : 1)
-            + (budget == nil ? 0 : 1) + (timeoutMilliseconds == nil ? 0 : 1) + (nodeID == 0 ? 0 : 1)
-            + (tsStack == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if wireExpr.hasSuffix { header |= Header.flag5 }
         if wireExpr.mapping == .sender { header |= Header.flag6 }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(UInt64(requestID))
         try w.writeWireExprBody(wireExpr)
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        if target != .bestMatching {
-            try ZExtension(id: 4, isMandatory: true, body: .zint(UInt64(target.rawValue))).encode(into: &w, more: exts.more())
-        }
-        if let budget { try ZExtension(id: 5, body: .zint(UInt64(budget))).encode(into: &w, more: exts.more()) }
-        if let timeoutMilliseconds { try ZExtension(id: 6, body: .zint(timeoutMilliseconds)).encode(into: &w, more: exts.more()) }
-        if nodeID != 0 { try ZExtension(id: 3, isMandatory: true, body: .zint(UInt64(nodeID))).encode(into: &w, more: exts.more()) }
-        if let tsStack { try ZExtension(id: 7, body: .bytes(tsStack)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        if target != .bestMatching { try exts.write(RequestExtension.target, UInt64(target.rawValue), into: &w) }
+        if let budget { try exts.write(RequestExtension.budget, UInt64(budget), into: &w) }
+        if let timeoutMilliseconds { try exts.write(RequestExtension.timeout, timeoutMilliseconds, into: &w) }
+        if nodeID != 0 { try exts.write(NetworkExtension.nodeID, UInt64(nodeID), into: &w) }
+        if let tsStack { try exts.write(NetworkExtension.tsStack, tsStack, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try body.encode(into: &w)
     }
 
@@ -87,21 +80,21 @@ public struct Request: Equatable, Sendable {
             let e = try r.readExtension("REQUEST.extension")
             more = e.more
             switch e.key {
-            case 0x21: request.qos = try NetworkQoS.decode(e, "REQUEST.qos")
-            case 0x42: request.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "REQUEST.timestamp")
-            case 0x34:
+            case NetworkExtension.qos: request.qos = try NetworkQoS.decode(e, "REQUEST.qos")
+            case NetworkExtension.timestamp: request.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "REQUEST.timestamp")
+            case RequestExtension.target:
                 guard e.zint <= 2, let target = QueryTarget(rawValue: UInt8(e.zint)) else {
                     throw DecodeError(.invalidValue, "REQUEST.target", value: e.zint)
                 }
                 request.target = target
-            case 0x25:
+            case RequestExtension.budget:
                 guard e.zint <= UInt64(UInt32.max) else { throw DecodeError(.valueOutOfRange, "REQUEST.budget", value: e.zint) }
                 request.budget = UInt32(e.zint)
-            case 0x26: request.timeoutMilliseconds = e.zint
-            case 0x33:
+            case RequestExtension.timeout: request.timeoutMilliseconds = e.zint
+            case NetworkExtension.nodeID:
                 guard e.zint <= UInt64(UInt16.max) else { throw DecodeError(.valueOutOfRange, "REQUEST.nodeID", value: e.zint) }
                 request.nodeID = UInt16(e.zint)
-            case 0x47: request.tsStack = e.bytes
+            case NetworkExtension.tsStack: request.tsStack = e.bytes
             default: try WireReader.unknownExtension(e, "REQUEST", into: &request.unknownExtensions)
             }
         }

@@ -2,7 +2,7 @@ import PetrelTime
 
 /// Who answered a query (RESPONSE ext `43`): the responder's session and the
 /// queryable's entity id. Same layout as SourceInfo without the sequence number.
-public struct ResponderID: Equatable, Hashable, Sendable {
+public struct ResponderID: Equatable, Hashable, Sendable, ExtensionBody {
     public var zid: ZenohID
     public var entityID: UInt32
 
@@ -11,13 +11,11 @@ public struct ResponderID: Equatable, Hashable, Sendable {
         self.entityID = entityID
     }
 
-    func encodeExtension(into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try w.writeByte(ZExtension.encodingBytes | 0x03 | (more ? Header.z : 0))
-        try w.writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in
-            try w.writeByte(zid.lengthNibble)
-            try w.writeZIDBytes(zid)
-            try w.writeZInt(UInt64(entityID))
-        }
+    /// `flags ((zid_len-1)<<4) | zid | zint entity id`.
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        try w.writeByte(zid.lengthNibble)
+        try w.writeZIDBytes(zid)
+        try w.writeZInt(UInt64(entityID))
     }
 
     /// Decodes the extension's bytes: `flags ((zid_len-1)<<4) | zid | zint entity id`.
@@ -82,21 +80,17 @@ public struct Response: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + (responderID == nil ? 0 : 1)
-            + (tsStack == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if wireExpr.hasSuffix { header |= Header.flag5 }
         if wireExpr.mapping == .sender { header |= Header.flag6 }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(UInt64(requestID))
         try w.writeWireExprBody(wireExpr)
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        if let responderID { try responderID.encodeExtension(into: &w, more: exts.more()) }
-        if let tsStack { try ZExtension(id: 7, body: .bytes(tsStack)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        if let responderID { try exts.write(ResponseExtension.responderID, responderID, into: &w) }
+        if let tsStack { try exts.write(NetworkExtension.tsStack, tsStack, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try body.encode(into: &w)
     }
 
@@ -115,10 +109,10 @@ public struct Response: Equatable, Sendable {
             let e = try r.readExtension("RESPONSE.extension")
             more = e.more
             switch e.key {
-            case 0x21: qos = try NetworkQoS.decode(e, "RESPONSE.qos")
-            case 0x42: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "RESPONSE.timestamp")
-            case 0x43: responderID = try ResponderID.decodeExtensionBody(e.bytes)
-            case 0x47: tsStack = e.bytes
+            case NetworkExtension.qos: qos = try NetworkQoS.decode(e, "RESPONSE.qos")
+            case NetworkExtension.timestamp: timestamp = try Timestamp.decodeExtensionBody(e.bytes, "RESPONSE.timestamp")
+            case ResponseExtension.responderID: responderID = try ResponderID.decodeExtensionBody(e.bytes)
+            case NetworkExtension.tsStack: tsStack = e.bytes
             default: try WireReader.unknownExtension(e, "RESPONSE", into: &unknown)
             }
         }

@@ -19,15 +19,11 @@ public struct ResponseFinal: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (qos.isDefault ? 0 : 1) + (timestamp == nil ? 0 : 1) + unknownExtensions.count
-        var header = Self.id
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(Self.id)
         try w.writeZInt(UInt64(requestID))
-        var exts = ExtensionCountdown(extCount)
-        if !qos.isDefault { try ZExtension(id: 1, body: .zint(UInt64(qos.rawValue))).encode(into: &w, more: exts.more()) }
-        if let timestamp { try w.writeTimestampExtension(id: 2, timestamp, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if !qos.isDefault { try exts.write(NetworkExtension.qos, UInt64(qos.rawValue), into: &w) }
+        if let timestamp { try exts.write(NetworkExtension.timestamp, timestamp, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the message after `header` (already read).
@@ -38,8 +34,8 @@ public struct ResponseFinal: Equatable, Sendable {
             let e = try r.readExtension("RESPONSE_FINAL.extension")
             more = e.more
             switch e.key {
-            case 0x21: m.qos = try NetworkQoS.decode(e, "RESPONSE_FINAL.qos")
-            case 0x42: m.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "RESPONSE_FINAL.timestamp")
+            case NetworkExtension.qos: m.qos = try NetworkQoS.decode(e, "RESPONSE_FINAL.qos")
+            case NetworkExtension.timestamp: m.timestamp = try Timestamp.decodeExtensionBody(e.bytes, "RESPONSE_FINAL.timestamp")
             default: try WireReader.unknownExtension(e, "RESPONSE_FINAL", into: &m.unknownExtensions)
             }
         }

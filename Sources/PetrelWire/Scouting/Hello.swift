@@ -33,8 +33,7 @@ public struct Hello: Equatable, Sendable {
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         var header = Self.id
         if !locators.isEmpty { header |= Self.flagLocators }
-        if !unknownExtensions.isEmpty { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeByte(version)
         try w.writeNodeIdentity(whatAmI: whatAmI, zid: zid)
         if !locators.isEmpty {
@@ -44,8 +43,7 @@ public struct Hello: Equatable, Sendable {
                 try w.writeString(l)
             }
         }
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the body after `header` (already read). Whatami bits `11` are

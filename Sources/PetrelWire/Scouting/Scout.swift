@@ -38,7 +38,7 @@ public struct Scout: Equatable, Sendable {
     /// Throws `.invalidValue` when `what` has bits above 0-2.
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         guard what <= 0x07 else { throw .invalidValue("SCOUT.what") }
-        try w.writeByte(unknownExtensions.isEmpty ? Self.id : Self.id | Header.z)
+        var exts = try w.writeHeader(Self.id)
         try w.writeByte(version)
         if let zid {
             try w.writeByte(zid.lengthNibble | Self.flagZID | what)
@@ -46,8 +46,7 @@ public struct Scout: Equatable, Sendable {
         } else {
             try w.writeByte(what)
         }
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the body after `header` (already read). The ZID length nibble is

@@ -47,11 +47,9 @@ public struct Close: Equatable, Sendable {
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         var header = Self.id
         if closesSession { header |= Self.flagSession }
-        if !unknownExtensions.isEmpty { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeByte(reason)
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> Close {

@@ -34,18 +34,15 @@ public struct Fragment: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (priority == nil ? 0 : 1) + (first ? 1 : 0) + (drop ? 1 : 0) + unknownExtensions.count
         var header = Self.id
         if reliability == .reliable { header |= Self.flagReliable }
         if more { header |= Self.flagMore }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(sn)
-        var exts = ExtensionCountdown(extCount)
-        if let priority { try priority.encodeChannelExtension(into: &w, more: exts.more()) }
-        if first { try ZExtension(id: 2, body: .unit).encode(into: &w, more: exts.more()) }
-        if drop { try ZExtension(id: 3, body: .unit).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let priority { try exts.write(TransportExtension.qos, UInt64(priority.rawValue), into: &w) }
+        if first { try exts.write(FragmentExtension.first, into: &w) }
+        if drop { try exts.write(FragmentExtension.drop, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try w.writeRaw(payload)
     }
 
@@ -58,9 +55,9 @@ public struct Fragment: Equatable, Sendable {
             let e = try r.readExtension("FRAGMENT.extension")
             more = e.more
             switch e.key {
-            case Priority.channelExtensionKey: m.priority = Priority(channelExtension: e)
-            case 0x02: m.first = true
-            case 0x03: m.drop = true
+            case TransportExtension.qos: m.priority = Priority(channelExtension: e)
+            case FragmentExtension.first: m.first = true
+            case FragmentExtension.drop: m.drop = true
             default: try WireReader.unknownExtension(e, "FRAGMENT", into: &m.unknownExtensions)
             }
         }

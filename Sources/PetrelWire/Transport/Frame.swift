@@ -26,15 +26,12 @@ public struct FrameHeader: Equatable, Sendable {
 
     /// Writes the header byte, the SN and the extensions; the messages follow.
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (priority == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if reliability == .reliable { header |= Self.flagReliable }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(sn)
-        var exts = ExtensionCountdown(extCount)
-        if let priority { try priority.encodeChannelExtension(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let priority { try exts.write(TransportExtension.qos, UInt64(priority.rawValue), into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the SN and extensions after `header` (already read).
@@ -46,7 +43,7 @@ public struct FrameHeader: Equatable, Sendable {
             let e = try r.readExtension("FRAME.extension")
             more = e.more
             switch e.key {
-            case Priority.channelExtensionKey: h.priority = Priority(channelExtension: e)
+            case TransportExtension.qos: h.priority = Priority(channelExtension: e)
             default: try WireReader.unknownExtension(e, "FRAME", into: &h.unknownExtensions)
             }
         }
@@ -111,17 +108,11 @@ public struct Frame: Equatable, Sendable {
     }
 }
 
-// The transport QoS extension of Frame, Fragment and transport OAM: `31`, a
-// mandatory zint whose bits 0-2 are the channel's priority.
+// The transport QoS extension of Frame, Fragment and transport OAM
+// (`TransportExtension.qos`): a zint whose bits 0-2 are the channel's priority.
 extension Priority {
-    static let channelExtensionKey: UInt8 = 0x31
-
     /// Bits above 0-2 are ignored, as Rust ignores them.
     init(channelExtension e: ExtensionRead) {
         self = Priority(rawValue: UInt8(truncatingIfNeeded: e.zint) & 0x07) ?? .data
-    }
-
-    func encodeChannelExtension(into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try ZExtension(id: 1, isMandatory: true, body: .zint(UInt64(rawValue))).encode(into: &w, more: more)
     }
 }

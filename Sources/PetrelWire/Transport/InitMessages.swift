@@ -71,8 +71,8 @@ public struct InitSyn: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        try encodeHead(ack: false, into: &w)
-        try encodeExtensions(into: &w)
+        var exts = try encodeHead(ack: false, into: &w)
+        try encodeExtensions(&exts, into: &w)
     }
 
     /// Decodes the body after `header` (already read). Whatami bits `11` are
@@ -139,10 +139,10 @@ public struct InitAck: Equatable, Sendable {
 
     /// Throws `.invalidValue` when the cookie is longer than 65535 bytes.
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        try encodeHead(ack: true, into: &w)
+        var exts = try encodeHead(ack: true, into: &w)
         guard cookie.count <= Int(UInt16.max) else { throw .invalidValue("INIT_ACK.cookie") }
         try w.writeSlice(cookie)
-        try encodeExtensions(into: &w)
+        try encodeExtensions(&exts, into: &w)
     }
 
     /// Decodes the body after `header` (already read). A cookie longer than
@@ -192,40 +192,34 @@ extension InitFields {
         resolution != InitSyn.defaultResolution || batchSize != InitSyn.defaultBatchSize
     }
 
-    var extensionCount: Int {
-        (qos ? 1 : 0) + (qosLink == nil ? 0 : 1) + (shm == nil ? 0 : 1) + (auth == nil ? 0 : 1)
-            + (multiLink == nil ? 0 : 1) + (lowLatency ? 1 : 0) + (compression ? 1 : 0)
-            + (patch == nil ? 0 : 1) + (regionName == nil ? 0 : 1) + unknownExtensions.count
-    }
-
-    /// Header byte through batch size.
-    func encodeHead(ack: Bool, into w: inout WireWriter) throws(EncodeError) {
+    /// Header byte through batch size; returns the chain the extensions
+    /// continue, which sets the header's Z if there are any.
+    func encodeHead(ack: Bool, into w: inout WireWriter) throws(EncodeError) -> ExtensionChain {
         var header = InitSyn.id
         if ack { header |= InitFlag.ack }
         if hasSizeParams { header |= InitFlag.size }
-        if extensionCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        let exts = try w.writeHeader(header)
         try w.writeByte(version)
         try w.writeNodeIdentity(whatAmI: whatAmI, zid: zid)
         if hasSizeParams {
             try w.writeByte(resolution)
             try w.writeUInt16LE(batchSize)
         }
+        return exts
     }
 
     /// Known extensions in the §4 catalogue order, then the unknown ones.
-    func encodeExtensions(into w: inout WireWriter) throws(EncodeError) {
-        var exts = ExtensionCountdown(extensionCount)
-        if qos { try ZExtension(id: 1, body: .unit).encode(into: &w, more: exts.more()) }
-        if let qosLink { try ZExtension(id: 1, body: .zint(qosLink)).encode(into: &w, more: exts.more()) }
-        if let shm { try ZExtension(id: 2, body: .bytes(shm)).encode(into: &w, more: exts.more()) }
-        if let auth { try ZExtension(id: 3, body: .bytes(auth)).encode(into: &w, more: exts.more()) }
-        if let multiLink { try ZExtension(id: 4, body: .bytes(multiLink)).encode(into: &w, more: exts.more()) }
-        if lowLatency { try ZExtension(id: 5, body: .unit).encode(into: &w, more: exts.more()) }
-        if compression { try ZExtension(id: 6, body: .unit).encode(into: &w, more: exts.more()) }
-        if let patch { try ZExtension(id: 7, body: .zint(patch)).encode(into: &w, more: exts.more()) }
-        if let regionName { try ZExtension(id: 8, body: .bytes(regionName)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+    func encodeExtensions(_ exts: inout ExtensionChain, into w: inout WireWriter) throws(EncodeError) {
+        if qos { try exts.write(InitExtension.qos, into: &w) }
+        if let qosLink { try exts.write(InitExtension.qosLink, qosLink, into: &w) }
+        if let shm { try exts.write(InitExtension.shm, shm, into: &w) }
+        if let auth { try exts.write(InitExtension.auth, auth, into: &w) }
+        if let multiLink { try exts.write(InitExtension.multiLink, multiLink, into: &w) }
+        if lowLatency { try exts.write(InitExtension.lowLatency, into: &w) }
+        if compression { try exts.write(InitExtension.compression, into: &w) }
+        if let patch { try exts.write(InitExtension.patch, patch, into: &w) }
+        if let regionName { try exts.write(InitExtension.regionName, regionName, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     mutating func decodeExtensions(header: UInt8, from r: inout WireReader, _ field: StaticString) throws(DecodeError) {
@@ -234,15 +228,15 @@ extension InitFields {
             let e = try r.readExtension(field)
             more = e.more
             switch e.key {
-            case 0x01: qos = true
-            case 0x21: qosLink = e.zint
-            case 0x42: shm = e.bytes
-            case 0x43: auth = e.bytes
-            case 0x44: multiLink = e.bytes
-            case 0x05: lowLatency = true
-            case 0x06: compression = true
-            case 0x27: patch = e.zint
-            case 0x48: regionName = e.bytes
+            case InitExtension.qos: qos = true
+            case InitExtension.qosLink: qosLink = e.zint
+            case InitExtension.shm: shm = e.bytes
+            case InitExtension.auth: auth = e.bytes
+            case InitExtension.multiLink: multiLink = e.bytes
+            case InitExtension.lowLatency: lowLatency = true
+            case InitExtension.compression: compression = true
+            case InitExtension.patch: patch = e.zint
+            case InitExtension.regionName: regionName = e.bytes
             default: try WireReader.unknownExtension(e, field, into: &unknownExtensions)
             }
         }

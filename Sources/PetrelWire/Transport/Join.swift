@@ -67,13 +67,10 @@ public struct Join: Equatable, Sendable {
     /// Throws `.invalidValue` when `qosNextSNs` does not hold exactly 8 pairs.
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         let hasSize = resolution != Self.defaultResolution || batchSize != Self.defaultBatchSize
-        let extCount = (qosNextSNs == nil ? 0 : 1) + (shm == nil ? 0 : 1) + (patch == nil ? 0 : 1)
-            + unknownExtensions.count
         var header = Self.id
         if WireWriter.leaseIsInSeconds(leaseMilliseconds) { header |= Self.flagLeaseInSeconds }
         if hasSize { header |= Self.flagSize }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeByte(version)
         try w.writeNodeIdentity(whatAmI: whatAmI, zid: zid)
         if hasSize {
@@ -83,20 +80,13 @@ public struct Join: Equatable, Sendable {
         try w.writeLease(leaseMilliseconds)
         try w.writeZInt(nextSN.reliable)
         try w.writeZInt(nextSN.bestEffort)
-        var exts = ExtensionCountdown(extCount)
         if let qosNextSNs {
             guard qosNextSNs.count == Self.priorityCount else { throw .invalidValue("JOIN.qosNextSNs") }
-            try w.writeByte(0x51 | (exts.more() ? Header.z : 0))
-            try w.writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in
-                for p in qosNextSNs {
-                    try w.writeZInt(p.reliable)
-                    try w.writeZInt(p.bestEffort)
-                }
-            }
+            try exts.write(JoinExtension.qos, JoinQoSNextSNs(pairs: qosNextSNs), into: &w)
         }
-        if let shm { try ZExtension(id: 2, isMandatory: true, body: .bytes(shm)).encode(into: &w, more: exts.more()) }
-        if let patch { try ZExtension(id: 7, body: .zint(patch)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let shm { try exts.write(JoinExtension.shm, shm, into: &w) }
+        if let patch { try exts.write(JoinExtension.patch, patch, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the body after `header` (already read). Whatami bits `11`, a
@@ -120,9 +110,9 @@ public struct Join: Equatable, Sendable {
             let e = try r.readExtension("JOIN.extension")
             more = e.more
             switch e.key {
-            case 0x51: m.qosNextSNs = try decodeQoSNextSNs(e.bytes)
-            case 0x52: m.shm = e.bytes
-            case 0x27: m.patch = e.zint
+            case JoinExtension.qos: m.qosNextSNs = try decodeQoSNextSNs(e.bytes)
+            case JoinExtension.shm: m.shm = e.bytes
+            case JoinExtension.patch: m.patch = e.zint
             default: try WireReader.unknownExtension(e, "JOIN", into: &m.unknownExtensions)
             }
         }
@@ -138,5 +128,18 @@ public struct Join: Equatable, Sendable {
         }
         guard r.isAtEnd else { throw DecodeError(.invalidValue, "JOIN.qos", value: UInt64(r.remaining)) }
         return pairs
+    }
+}
+
+/// The body of JOIN's QoS extension: for each priority in order, the next
+/// reliable and best-effort SNs, with no count (there are always 8).
+struct JoinQoSNextSNs: ExtensionBody {
+    var pairs: [JoinSNPair]
+
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        for p in pairs {
+            try w.writeZInt(p.reliable)
+            try w.writeZInt(p.bestEffort)
+        }
     }
 }

@@ -10,9 +10,8 @@ public struct KeepAlive: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        try w.writeByte(unknownExtensions.isEmpty ? Self.id : Self.id | Header.z)
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        var exts = try w.writeHeader(Self.id)
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> KeepAlive {

@@ -53,9 +53,9 @@ public struct OpenSyn: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        try encodeHead(ack: false, into: &w)
+        var exts = try encodeHead(ack: false, into: &w)
         try w.writeSlice(cookie)
-        try encodeExtensions(multiLink: multiLink.map { .bytes($0) }, into: &w)
+        try encodeExtensions(&exts, into: &w)
     }
 
     /// Decodes the body after `header` (already read). A lease in seconds whose
@@ -64,9 +64,7 @@ public struct OpenSyn: Equatable, Sendable {
         let (lease, sn) = try r.readOpenHead(header: header)
         let cookie = try r.readSlice("OPEN_SYN.cookie")
         var m = OpenSyn(leaseMilliseconds: lease, initialSN: sn, cookie: cookie)
-        try m.decodeExtensions(header: header, multiLinkKey: 0x44, from: &r, "OPEN_SYN.extension") { m, e in
-            m.multiLink = e.bytes
-        }
+        try m.decodeExtensions(header: header, from: &r, "OPEN_SYN.extension")
         return m
     }
 }
@@ -110,8 +108,8 @@ public struct OpenAck: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        try encodeHead(ack: true, into: &w)
-        try encodeExtensions(multiLink: multiLink ? .unit : nil, into: &w)
+        var exts = try encodeHead(ack: true, into: &w)
+        try encodeExtensions(&exts, into: &w)
     }
 
     /// Decodes the body after `header` (already read). A lease in seconds whose
@@ -119,9 +117,7 @@ public struct OpenAck: Equatable, Sendable {
     public static func decode(header: UInt8, from r: inout WireReader) throws(DecodeError) -> OpenAck {
         let (lease, sn) = try r.readOpenHead(header: header)
         var m = OpenAck(leaseMilliseconds: lease, initialSN: sn)
-        try m.decodeExtensions(header: header, multiLinkKey: 0x04, from: &r, "OPEN_ACK.extension") { m, _ in
-            m.multiLink = true
-        }
+        try m.decodeExtensions(header: header, from: &r, "OPEN_ACK.extension")
         return m
     }
 }
@@ -134,8 +130,8 @@ enum OpenFlag {
     static let leaseInSeconds: UInt8 = 0x40
 }
 
-/// The fields OpenSyn and OpenAck share; MultiLink differs in shape and is
-/// handled by each message.
+/// The fields OpenSyn and OpenAck share; MultiLink differs in shape (bytes in
+/// the Syn, unit in the Ack) and is handled by each message.
 protocol OpenFields {
     var leaseMilliseconds: UInt64 { get }
     var initialSN: UInt64 { get }
@@ -147,64 +143,75 @@ protocol OpenFields {
     var compression: Bool { get set }
     var remoteBound: UInt64? { get set }
     var unknownExtensions: [ZExtension] { get set }
-    var hasMultiLink: Bool { get }
+
+    /// The MultiLink extension's header byte in this message.
+    static var multiLinkKey: UInt8 { get }
+    /// Writes MultiLink if present.
+    func encodeMultiLink(_ exts: inout ExtensionChain, into w: inout WireWriter) throws(EncodeError)
+    /// Takes MultiLink from an extension whose key is `multiLinkKey`.
+    mutating func decodeMultiLink(_ e: ExtensionRead)
 }
 
 extension OpenSyn: OpenFields {
-    var hasMultiLink: Bool { multiLink != nil }
+    static var multiLinkKey: UInt8 { OpenExtension.multiLinkSyn.key }
+
+    func encodeMultiLink(_ exts: inout ExtensionChain, into w: inout WireWriter) throws(EncodeError) {
+        if let multiLink { try exts.write(OpenExtension.multiLinkSyn, multiLink, into: &w) }
+    }
+
+    mutating func decodeMultiLink(_ e: ExtensionRead) { multiLink = e.bytes }
 }
 
 extension OpenAck: OpenFields {
-    var hasMultiLink: Bool { multiLink }
+    static var multiLinkKey: UInt8 { OpenExtension.multiLinkAck.key }
+
+    func encodeMultiLink(_ exts: inout ExtensionChain, into w: inout WireWriter) throws(EncodeError) {
+        if multiLink { try exts.write(OpenExtension.multiLinkAck, into: &w) }
+    }
+
+    mutating func decodeMultiLink(_ e: ExtensionRead) { multiLink = true }
 }
 
 extension OpenFields {
-    var extensionCount: Int {
-        (qos ? 1 : 0) + (shm == nil ? 0 : 1) + (shmZInt == nil ? 0 : 1) + (auth == nil ? 0 : 1)
-            + (hasMultiLink ? 1 : 0) + (lowLatency ? 1 : 0) + (compression ? 1 : 0)
-            + (remoteBound == nil ? 0 : 1) + unknownExtensions.count
-    }
-
-    /// Header byte, lease and initial SN.
-    func encodeHead(ack: Bool, into w: inout WireWriter) throws(EncodeError) {
+    /// Header byte, lease and initial SN; returns the chain the extensions
+    /// continue, which sets the header's Z if there are any.
+    func encodeHead(ack: Bool, into w: inout WireWriter) throws(EncodeError) -> ExtensionChain {
         var header = OpenSyn.id
         if ack { header |= OpenFlag.ack }
         if WireWriter.leaseIsInSeconds(leaseMilliseconds) { header |= OpenFlag.leaseInSeconds }
-        if extensionCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        let exts = try w.writeHeader(header)
         try w.writeLease(leaseMilliseconds)
         try w.writeZInt(initialSN)
+        return exts
     }
 
     /// Known extensions in the §4 catalogue order, then the unknown ones.
-    func encodeExtensions(multiLink: ZExtension.Body?, into w: inout WireWriter) throws(EncodeError) {
-        var exts = ExtensionCountdown(extensionCount)
-        if qos { try ZExtension(id: 1, body: .unit).encode(into: &w, more: exts.more()) }
-        if let shm { try ZExtension(id: 2, body: .bytes(shm)).encode(into: &w, more: exts.more()) }
-        if let shmZInt { try ZExtension(id: 2, body: .zint(shmZInt)).encode(into: &w, more: exts.more()) }
-        if let auth { try ZExtension(id: 3, body: .bytes(auth)).encode(into: &w, more: exts.more()) }
-        if let multiLink { try ZExtension(id: 4, body: multiLink).encode(into: &w, more: exts.more()) }
-        if lowLatency { try ZExtension(id: 5, body: .unit).encode(into: &w, more: exts.more()) }
-        if compression { try ZExtension(id: 6, body: .unit).encode(into: &w, more: exts.more()) }
-        if let remoteBound { try ZExtension(id: 7, body: .zint(remoteBound)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+    func encodeExtensions(_ exts: inout ExtensionChain, into w: inout WireWriter) throws(EncodeError) {
+        if qos { try exts.write(OpenExtension.qos, into: &w) }
+        if let shm { try exts.write(OpenExtension.shm, shm, into: &w) }
+        if let shmZInt { try exts.write(OpenExtension.shmZInt, shmZInt, into: &w) }
+        if let auth { try exts.write(OpenExtension.auth, auth, into: &w) }
+        try encodeMultiLink(&exts, into: &w)
+        if lowLatency { try exts.write(OpenExtension.lowLatency, into: &w) }
+        if compression { try exts.write(OpenExtension.compression, into: &w) }
+        if let remoteBound { try exts.write(OpenExtension.remoteBound, remoteBound, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
-    mutating func decodeExtensions(header: UInt8, multiLinkKey: UInt8, from r: inout WireReader, _ field: StaticString,
-                                   multiLink: (inout Self, ExtensionRead) -> Void) throws(DecodeError) {
+    mutating func decodeExtensions(header: UInt8, from r: inout WireReader, _ field: StaticString) throws(DecodeError) {
         var more = header & Header.z != 0
         while more {
             let e = try r.readExtension(field)
             more = e.more
             switch e.key {
-            case 0x01: qos = true
-            case 0x42: shm = e.bytes
-            case 0x22: shmZInt = e.zint
-            case 0x43: auth = e.bytes
-            case multiLinkKey: multiLink(&self, e)
-            case 0x05: lowLatency = true
-            case 0x06: compression = true
-            case 0x27: remoteBound = e.zint
+            case OpenExtension.qos: qos = true
+            case OpenExtension.shm: shm = e.bytes
+            case OpenExtension.shmZInt: shmZInt = e.zint
+            case OpenExtension.auth: auth = e.bytes
+            case Self.multiLinkKey: decodeMultiLink(e)
+            case OpenExtension.lowLatency: lowLatency = true
+            case OpenExtension.compression: compression = true
+            case OpenExtension.remoteBound: remoteBound = e.zint
             default: try WireReader.unknownExtension(e, field, into: &unknownExtensions)
             }
         }

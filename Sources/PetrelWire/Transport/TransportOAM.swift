@@ -30,19 +30,16 @@ public struct TransportOAM: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (priority == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         switch body {
         case .none: header |= ZExtension.encodingUnit
         case .zint: header |= ZExtension.encodingZInt
         case .bytes: header |= ZExtension.encodingBytes
         }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         try w.writeZInt(UInt64(id))
-        var exts = ExtensionCountdown(extCount)
-        if let priority { try priority.encodeChannelExtension(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let priority { try exts.write(TransportExtension.qos, UInt64(priority.rawValue), into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         switch body {
         case .none: break
         case .zint(let v): try w.writeZInt(v)
@@ -58,7 +55,7 @@ public struct TransportOAM: Equatable, Sendable {
             let e = try r.readExtension("OAM.extension")
             more = e.more
             switch e.key {
-            case Priority.channelExtensionKey: m.priority = Priority(channelExtension: e)
+            case TransportExtension.qos: m.priority = Priority(channelExtension: e)
             default: try WireReader.unknownExtension(e, "OAM", into: &m.unknownExtensions)
             }
         }

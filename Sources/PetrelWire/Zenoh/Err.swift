@@ -23,16 +23,13 @@ public struct Err: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (sourceInfo == nil ? 0 : 1) + (isSharedMemory ? 1 : 0) + unknownExtensions.count
         var header = Self.id
         if !encoding.isDefault { header |= Self.flagE }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if !encoding.isDefault { try w.writeEncoding(encoding) }
-        var exts = ExtensionCountdown(extCount)
-        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
-        if isSharedMemory { try ZExtension(id: 2, isMandatory: true, body: .unit).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let sourceInfo { try exts.write(ErrExtension.sourceInfo, sourceInfo, into: &w) }
+        if isSharedMemory { try exts.write(ErrExtension.shm, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try w.writeSlice(payload)
     }
 
@@ -45,8 +42,8 @@ public struct Err: Equatable, Sendable {
             let e = try r.readExtension("ERR.extension")
             more = e.more
             switch e.key {
-            case 0x41: err.sourceInfo = try SourceInfo.decodeBody(e.bytes)
-            case 0x12: err.isSharedMemory = true
+            case ErrExtension.sourceInfo: err.sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case ErrExtension.shm: err.isSharedMemory = true
             default: try WireReader.unknownExtension(e, "ERR", into: &err.unknownExtensions)
             }
         }

@@ -63,20 +63,16 @@ public struct Put: Equatable, Sendable {
 
     
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (sourceInfo == nil ? 0 : 1) + (isSharedMemory ? 1 : 0)
-            + (attachment == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if timestamp != nil { header |= Self.flagT }
         if !encoding.isDefault { header |= Self.flagE }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if let timestamp { try w.writeTimestamp(timestamp) }
         if !encoding.isDefault { try w.writeEncoding(encoding) }
-        var exts = ExtensionCountdown(extCount)
-        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
-        if isSharedMemory { try ZExtension(id: 2, isMandatory: true, body: .unit).encode(into: &w, more: exts.more()) }
-        if let attachment { try ZExtension(id: 3, body: .bytes(attachment)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let sourceInfo { try exts.write(PutExtension.sourceInfo, sourceInfo, into: &w) }
+        if isSharedMemory { try exts.write(PutExtension.shm, into: &w) }
+        if let attachment { try exts.write(PutExtension.attachment, attachment, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try w.writeSlice(payload)
     }
 
@@ -100,9 +96,9 @@ public struct Put: Equatable, Sendable {
             let e = try r.readExtension("PUT.extension")
             more = e.more
             switch e.key {
-            case 0x41: sourceInfo = try SourceInfo.decodeBody(e.bytes)
-            case 0x12: isSharedMemory = true
-            case 0x43: attachment = e.bytes
+            case PutExtension.sourceInfo: sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case PutExtension.shm: isSharedMemory = true
+            case PutExtension.attachment: attachment = e.bytes
             default: try WireReader.unknownExtension(e, "PUT", into: &unknown)
             }
         }
@@ -160,16 +156,13 @@ public struct Del: Equatable, Sendable {
 
     
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (sourceInfo == nil ? 0 : 1) + (attachment == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if timestamp != nil { header |= Self.flagT }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if let timestamp { try w.writeTimestamp(timestamp) }
-        var exts = ExtensionCountdown(extCount)
-        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
-        if let attachment { try ZExtension(id: 2, body: .bytes(attachment)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let sourceInfo { try exts.write(DelExtension.sourceInfo, sourceInfo, into: &w) }
+        if let attachment { try exts.write(DelExtension.attachment, attachment, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     
@@ -181,8 +174,8 @@ public struct Del: Equatable, Sendable {
             let e = try r.readExtension("DEL.extension")
             more = e.more
             switch e.key {
-            case 0x41: del.sourceInfo = try SourceInfo.decodeBody(e.bytes)
-            case 0x42: del.attachment = e.bytes
+            case DelExtension.sourceInfo: del.sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case DelExtension.attachment: del.attachment = e.bytes
             default: try WireReader.unknownExtension(e, "DEL", into: &del.unknownExtensions)
             }
         }

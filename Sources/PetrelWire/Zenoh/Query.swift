@@ -29,7 +29,7 @@ public enum ConsolidationMode: UInt8, Sendable, CaseIterable {
 /// The optional payload of a QUERY (ext `43`, §10.3): an encoding and the raw
 /// bytes. Unlike PUT, the encoding is always written, and the payload has no
 /// length of its own: it runs to the end of the extension.
-public struct QueryBody: Equatable, Sendable {
+public struct QueryBody: Equatable, Sendable, ExtensionBody {
     public var encoding: Encoding
     public var payload: ZBytes
 
@@ -38,12 +38,10 @@ public struct QueryBody: Equatable, Sendable {
         self.payload = payload
     }
 
-    func encodeExtension(into w: inout WireWriter, more: Bool) throws(EncodeError) {
-        try w.writeByte(ZExtension.encodingBytes | 0x03 | (more ? Header.z : 0))
-        try w.writeLengthPrefixed { (w: inout WireWriter) throws(EncodeError) in
-            try w.writeEncoding(encoding)
-            try w.writeRaw(payload)
-        }
+    /// `encoding | payload`, the payload running to the end of the extension.
+    func encodeExtensionBody(into w: inout WireWriter) throws(EncodeError) {
+        try w.writeEncoding(encoding)
+        try w.writeRaw(payload)
     }
 
     /// Decodes the extension's bytes; a malformed encoding is an error, any
@@ -90,21 +88,17 @@ public struct Query: Equatable, Sendable {
     }
 
     public func encode(into w: inout WireWriter) throws(EncodeError) {
-        let extCount = (sourceInfo == nil ? 0 : 1) + (body == nil ? 0 : 1)
-            + (attachment == nil ? 0 : 1) + unknownExtensions.count
         var header = Self.id
         if consolidationWireValue != nil { header |= Self.flagC }
         if !parameters.isEmpty { header |= Self.flagP }
-        if extCount > 0 { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if let consolidationWireValue { try w.writeZInt(consolidationWireValue) }
         // A plain zint length (zenoh-wire.md §19.4), not u16-bounded on the wire.
         if !parameters.isEmpty { try w.writeString(parameters) }
-        var exts = ExtensionCountdown(extCount)
-        if let sourceInfo { try sourceInfo.encodeExtension(id: 1, into: &w, more: exts.more()) }
-        if let body { try body.encodeExtension(into: &w, more: exts.more()) }
-        if let attachment { try ZExtension(id: 5, body: .bytes(attachment)).encode(into: &w, more: exts.more()) }
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        if let sourceInfo { try exts.write(QueryExtension.sourceInfo, sourceInfo, into: &w) }
+        if let body { try exts.write(QueryExtension.body, body, into: &w) }
+        if let attachment { try exts.write(QueryExtension.attachment, attachment, into: &w) }
+        try exts.write(unknown: unknownExtensions, into: &w)
     }
 
     /// Decodes the body after `header` (already read). Throws on an unknown
@@ -118,9 +112,9 @@ public struct Query: Equatable, Sendable {
             let e = try r.readExtension("QUERY.extension")
             more = e.more
             switch e.key {
-            case 0x41: query.sourceInfo = try SourceInfo.decodeBody(e.bytes)
-            case 0x43: query.body = try QueryBody.decodeExtensionBody(e.bytes)
-            case 0x45: query.attachment = e.bytes
+            case QueryExtension.sourceInfo: query.sourceInfo = try SourceInfo.decodeBody(e.bytes)
+            case QueryExtension.body: query.body = try QueryBody.decodeExtensionBody(e.bytes)
+            case QueryExtension.attachment: query.attachment = e.bytes
             default: try WireReader.unknownExtension(e, "QUERY", into: &query.unknownExtensions)
             }
         }

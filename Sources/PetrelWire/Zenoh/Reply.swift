@@ -25,11 +25,9 @@ public struct Reply: Equatable, Sendable {
     public func encode(into w: inout WireWriter) throws(EncodeError) {
         var header = Self.id
         if consolidationWireValue != nil { header |= Self.flagC }
-        if !unknownExtensions.isEmpty { header |= Header.z }
-        try w.writeByte(header)
+        var exts = try w.writeHeader(header)
         if let consolidationWireValue { try w.writeZInt(consolidationWireValue) }
-        var exts = ExtensionCountdown(unknownExtensions.count)
-        for e in unknownExtensions { try e.encode(into: &w, more: exts.more()) }
+        try exts.write(unknown: unknownExtensions, into: &w)
         try body.encode(into: &w)
     }
 
