@@ -8,6 +8,7 @@
 import Glibc
 #endif
 import PetrelStorage
+import PetrelSystem
 import PetrelTime
 import Synchronization
 
@@ -37,23 +38,8 @@ func removeTree(_ path: String) {
 
 /// Runs `body(i)` on `count` threads at once and waits for all.
 func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Job: @unchecked Sendable {
-        let body: @Sendable (Int) -> Void
-        let index: Int
-        init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) { self.body = body; self.index = index }
-    }
-    var threads: [pthread_t] = []
-    for i in 0..<count {
-        var thread = pthread_t()
-        let job = Unmanaged.passRetained(Job(body, i)).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-            job.body(job.index)
-            return nil
-        }, job)
-        threads.append(thread)
-    }
-    for t in threads { pthread_join(t, nil) }
+    let threads = (0..<count).map { i in try! SystemThread(name: "log-bench") { body(i) } }
+    for t in threads { t.join() }
 }
 
 let id = ZenohID(high: 0, low: 0xBE7C)!
