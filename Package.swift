@@ -119,7 +119,7 @@ let package = Package(
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(
             name: "petrel-bench",
-            dependencies: ["PetrelWire", "PetrelKeyExpr", "CAllocCounter"],
+            dependencies: ["PetrelWire", "PetrelKeyExpr", "PetrelSystem", "CAllocCounter"],
             path: "Benchmarks/PetrelBench"
         ),
         // Offline log appends/s per fsync policy, replay rate (scripts/bench).

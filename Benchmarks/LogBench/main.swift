@@ -24,15 +24,7 @@ func now() -> Double {
 
 func removeTree(_ path: String) {
     // Segment files and the cursor only: the bench makes nothing else.
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { unlink(path + "/" + name) }
-        }
-        closedir(dir)
-    }
+    for name in (try? Directory.entries(path)) ?? [] { try? Directory.remove(path + "/" + name) }
     rmdir(path)
 }
 
@@ -91,7 +83,7 @@ extension String {
     func replacingSpaces() -> String { String(map { $0 == " " || $0 == "(" || $0 == ")" ? "-" : $0 }) }
 }
 
-mkdir(base, 0o755)
+try? Directory.create(base)
 print("offline log benchmark: 128-byte payloads (187-byte records on disk), \(seconds) s per run, directory \(base)")
 var rows: [Row] = []
 do {
