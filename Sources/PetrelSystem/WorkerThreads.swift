@@ -78,7 +78,9 @@ public final class WorkerThreads: Sendable {
     }
 
     /// Runs `body` on one of the threads and returns (or throws) what it did;
-    /// the calling task waits suspended, holding no thread.
+    /// the calling task waits suspended, holding no thread. Bodies start in the
+    /// order given (each on whichever thread is free). Not cancellable: a
+    /// blocking call cannot be interrupted, and a write half done must finish.
     public func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
             let job: @Sendable () -> Void = {

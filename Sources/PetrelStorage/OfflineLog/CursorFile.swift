@@ -33,13 +33,15 @@ enum CursorFile {
         let crc = CRC32C.checksum(bytes)
         for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: crc >> (UInt32(i) * 8))) }
         let temporary = directory + "/" + temporaryName
-        do {
-            let file = try systemCall({ () throws(SystemCallError) in try SystemFile(path: temporary, create: true) })
-            try systemCall({ () throws(SystemCallError) in try file.truncate(to: 0) })
-            try systemCall({ () throws(SystemCallError) in try file.write(bytes, at: 0) })
-            if sync { try systemCall({ () throws(SystemCallError) in try file.sync() }) }
+        try systemCall { () throws(SystemCallError) in
+            do {
+                let file = try SystemFile(path: temporary, create: true)
+                try file.truncate(to: 0)
+                try file.write(bytes, at: 0)
+                if sync { try file.sync() }
+            }
+            try Directory.rename(temporary, to: directory + "/" + name)
+            if sync { try Directory.sync(directory) }
         }
-        try systemCall({ () throws(SystemCallError) in try Directory.rename(temporary, to: directory + "/" + name) })
-        if sync { try systemCall({ () throws(SystemCallError) in try Directory.sync(directory) }) }
     }
 }

@@ -31,7 +31,8 @@ import Synchronization
 /// Thread-safe: all state is behind one `Mutex`; `append` holds it only to
 /// write its record (one `pwrite`), and waits for durability outside it.
 /// `append` blocks its thread for `.everyRecord` (an fsync, typically 1–10 ms):
-/// call it from a thread of your own, not from many tasks of the cooperative pool.
+/// call it from a thread of your own, not from many tasks of the cooperative pool
+/// (async code: through `PetrelSystem.WorkerThreads`, as the agent's uplink does).
 public final class OfflineLog: Sendable {
     /// The directory holding the segments, the cursor and the lock file.
     public let directory: String
