@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
         // The system layer: POSIX files and directories, threads of their own,
-        // CRC-32C (Glibc only; PetrelWire keeps its own serial CRC-32).
+        // CRC-32C (Glibc and the standard library only; PetrelWire keeps its own
+        // serial CRC-32, since the codec must stay standard-library-only).
         .target(name: "PetrelSystem"),
 
         // The serial port wrapper over libserialport (Debian: libserialport-dev), with
