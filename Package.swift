@@ -26,6 +26,10 @@ let package = Package(
         .target(name: "PetrelTime"),
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
+        // The system layer: POSIX files and directories, threads of their own,
+        // CRC-32C (Glibc and the standard library only; PetrelWire keeps its own
+        // serial CRC-32, since the codec must stay standard-library-only).
+        .target(name: "PetrelSystem"),
 
         // The serial port wrapper over libserialport (Debian: libserialport-dev), with
         // a termios fallback: shared by the serial sensor bridge and Zenoh's serial link.
@@ -57,17 +61,17 @@ let package = Package(
         // it, and libssl/libcrypto with it, into every petrel process).
         .systemLibrary(name: "CMosquitto"),
         .target(name: "PetrelMQTT", dependencies: [
-            "CMosquitto", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
+            "CMosquitto", "PetrelSystem", "PetrelSession", "PetrelKeyExpr", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The serial sensor bridge (ports through PetrelSerialPort).
         .target(name: "PetrelSerial", dependencies: [
-            "CSerialPort", "PetrelSerialPort", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            "CSerialPort", "PetrelSerialPort", "PetrelSystem", "PetrelSession", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The agent daemon: configuration file, bridges, storage, systemd integration.
         .target(name: "PetrelAgent", dependencies: [
-            "PetrelSession", "PetrelTransport", "PetrelGateway", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore",
+            "PetrelSession", "PetrelTransport", "PetrelGateway", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore", "PetrelSystem",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -79,17 +83,18 @@ let package = Package(
         ]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
-        .target(name: "PetrelStorage", dependencies: ["PetrelTime"]),
+        .target(name: "PetrelStorage", dependencies: ["PetrelTime", "PetrelSystem"]),
         // Appends as fast as it can and reports what is durable; the power-cut test SIGKILLs it.
         .executableTarget(name: "log-crash-writer", dependencies: ["PetrelStorage", "PetrelTime"], path: "Tests/LogCrashWriter"),
-        .testTarget(name: "PetrelStorageTests", dependencies: ["PetrelStorage", "PetrelTime", "log-crash-writer"]),
+        .testTarget(name: "PetrelStorageTests", dependencies: ["PetrelStorage", "PetrelSystem", "PetrelTime", "log-crash-writer"]),
         // The hot-era store (key/value and time series, bounded by age, count and bytes) and Zenoh's _time ranges.
-        .target(name: "PetrelHotStore", dependencies: ["PetrelTime", "PetrelKeyExpr", "PetrelStorage"]),
+        .target(name: "PetrelHotStore", dependencies: ["PetrelTime", "PetrelKeyExpr", "PetrelSystem"]),
         .testTarget(name: "PetrelHotStoreTests", dependencies: ["PetrelHotStore", "PetrelTime", "PetrelKeyExpr"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "PetrelTestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
                 path: "Tests/PetrelTestSupport"),
         .testTarget(name: "PetrelTimeTests", dependencies: ["PetrelTime"]),
+        .testTarget(name: "PetrelSystemTests", dependencies: ["PetrelSystem", "PetrelTestSupport"]),
         .testTarget(name: "PetrelKeyExprTests", dependencies: ["PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(
             name: "PetrelWireTests",
@@ -119,7 +124,7 @@ let package = Package(
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
         .testTarget(name: "PetrelAgentTests", dependencies: [
-            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSession", "PetrelTestSupport",
+            "PetrelAgent", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSession", "PetrelSystem", "PetrelTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Against a real Zenoh router and Zenoh's Python API (scripts/setup installs them).
@@ -132,11 +137,11 @@ let package = Package(
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(
             name: "petrel-bench",
-            dependencies: ["PetrelWire", "PetrelKeyExpr", "CAllocCounter"],
+            dependencies: ["PetrelWire", "PetrelKeyExpr", "PetrelSystem", "CAllocCounter"],
             path: "Benchmarks/PetrelBench"
         ),
         // Offline log appends/s per fsync policy, replay rate (scripts/bench).
-        .executableTarget(name: "log-bench", dependencies: ["PetrelStorage", "PetrelTime"], path: "Benchmarks/LogBench"),
+        .executableTarget(name: "log-bench", dependencies: ["PetrelStorage", "PetrelTime", "PetrelSystem"], path: "Benchmarks/LogBench"),
         // Hot store get latency and memory per entry (scripts/bench).
         .target(name: "CHeapStats", path: "Benchmarks/CHeapStats"),
         .executableTarget(name: "store-bench", dependencies: ["PetrelHotStore", "PetrelTime", "PetrelKeyExpr", "CHeapStats"],

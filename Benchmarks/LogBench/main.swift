@@ -8,6 +8,7 @@
 import Glibc
 #endif
 import PetrelStorage
+import PetrelSystem
 import PetrelTime
 import Synchronization
 
@@ -23,37 +24,14 @@ func now() -> Double {
 
 func removeTree(_ path: String) {
     // Segment files and the cursor only: the bench makes nothing else.
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { unlink(path + "/" + name) }
-        }
-        closedir(dir)
-    }
+    for name in (try? Directory.entries(path)) ?? [] { try? Directory.remove(path + "/" + name) }
     rmdir(path)
 }
 
 /// Runs `body(i)` on `count` threads at once and waits for all.
 func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Job: @unchecked Sendable {
-        let body: @Sendable (Int) -> Void
-        let index: Int
-        init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) { self.body = body; self.index = index }
-    }
-    var threads: [pthread_t] = []
-    for i in 0..<count {
-        var thread = pthread_t()
-        let job = Unmanaged.passRetained(Job(body, i)).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-            job.body(job.index)
-            return nil
-        }, job)
-        threads.append(thread)
-    }
-    for t in threads { pthread_join(t, nil) }
+    let threads = (0..<count).map { i in try! SystemThread(name: "log-bench") { body(i) } }
+    for t in threads { t.join() }
 }
 
 let id = ZenohID(high: 0, low: 0xBE7C)!
@@ -105,7 +83,7 @@ extension String {
     func replacingSpaces() -> String { String(map { $0 == " " || $0 == "(" || $0 == ")" ? "-" : $0 }) }
 }
 
-mkdir(base, 0o755)
+try? Directory.create(base)
 print("offline log benchmark: 128-byte payloads (187-byte records on disk), \(seconds) s per run, directory \(base)")
 var rows: [Row] = []
 do {

@@ -1,6 +1,7 @@
 import Logging
 import PetrelKeyExpr
 import PetrelSession
+import PetrelSystem
 import PetrelTime
 import PetrelWire
 import Synchronization
@@ -96,6 +97,19 @@ public final class Uplink: Sendable {
     /// Beyond this many samples waiting for the background writer, new ones are refused (counted).
     static let maxPendingKeeps = 50_000
 
+    /// Threads of their own for the buffer's calls that wait for the disk: a
+    /// keep waits for its fsync (or a group commit) under fsync every-record,
+    /// a replay batch is read from the log, an acknowledgement syncs the
+    /// cursor file. Tasks await them there, so no thread of Swift's
+    /// cooperative pool (one per core: two on the smallest boards) ever
+    /// blocks on the disk and holds up the session, the bridges and the
+    /// gateway meanwhile. nil without a buffer (nothing to wait for) or when
+    /// the OS gives no thread (then the calls run where they are awaited).
+    private let disk: WorkerThreads?
+    /// Several disk threads rather than one: concurrent keeps then still share
+    /// an fsync (the log's group commit), as they did on the pool's threads.
+    static let diskThreadCount = 4
+
     public init(session: Session, buffer: UplinkBuffer?, logger: Logger,
                 uncertainWindow: Duration = .seconds(3), replayPerSecond: Int = 5000, replayDelay: Duration = .seconds(2)) {
         self.session = session
@@ -104,6 +118,7 @@ public final class Uplink: Sendable {
         self.uncertainWindow = uncertainWindow
         self.replayPerSecond = max(replayPerSecond, 1)
         self.replayDelay = replayDelay
+        disk = buffer == nil ? nil : try? WorkerThreads(count: Self.diskThreadCount, name: "petrel-disk")
         let (keeps, continuation) = AsyncStream<[UplinkSample]>.makeStream()
         backgroundKeeps = continuation
         session.onLinkChange { [weak self] up in
@@ -114,7 +129,7 @@ public final class Uplink: Sendable {
         let writer = Task.detached { [weak self] in
             for await batch in keeps {
                 guard let self else { return }
-                self.keepInBackground(batch)
+                await self.onDisk { self.keepInBackground(batch) }
             }
         }
         state.withLock { $0.backgroundWriter = writer }
@@ -150,7 +165,14 @@ public final class Uplink: Sendable {
             }
             return
         }
-        keep(sample)
+        await onDisk { self.keep(sample) }
+    }
+
+    /// Runs a call of the buffer that may wait for the disk on a disk thread
+    /// (see `disk`); the calling task waits suspended.
+    private func onDisk<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        guard let disk else { return body() }
+        return await disk.run(body)
     }
 
     /// Keeps a sample that could not be sent (a device's reading while no
@@ -308,7 +330,7 @@ public final class Uplink: Sendable {
         var total = 0
         let replayStarted = ContinuousClock.now
         while !Task.isCancelled {
-            let batch = buffer.nextForReplay(max: batchSize)
+            let batch = await onDisk { buffer.nextForReplay(max: batchSize) }
             guard let last = batch.last else { break }
             let started = ContinuousClock.now
             for (_, sample) in batch {
@@ -318,7 +340,8 @@ public final class Uplink: Sendable {
             }
             // Trim only what has left on the link.
             guard let t = session.currentTransport, await t.waitUntilFlushed(timeout: .seconds(5)) else { return }
-            buffer.acknowledge(through: last.sequence)
+            let through = last.sequence
+            await onDisk { buffer.acknowledge(through: through) }
             total += batch.count
             state.withLock { $0.counters.replayed += UInt64(batch.count) }
             // Rate limit: batchSize per (batchSize / replayPerSecond) seconds.

@@ -1,4 +1,4 @@
-import PetrelStorage
+import PetrelSystem
 import PetrelTime
 
 // The log record of one stored sample. Little-endian:

@@ -1,4 +1,5 @@
 import CMosquitto
+import PetrelSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -101,7 +102,7 @@ public final class MosquittoClient: @unchecked Sendable {
     /// The broker refused the last attempt and that was reported; the loop's
     /// own error for the same attempt is not reported again.
     private let refusalReported = Atomic<Bool>(false)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = Mutex<SystemThread?>(nil)
 
     /// Creates the handle and applies the options; connects in `start()`.
     ///
@@ -184,20 +185,12 @@ public final class MosquittoClient: @unchecked Sendable {
     public func start() {
         thread.withLock { t in
             guard t == nil else { return }
-            let retained = Unmanaged.passRetained(self).toOpaque()
-            var tid = pthread_t()
-            let rc = pthread_create(&tid, nil, { arg in
-                guard let arg else { return nil }
-                let client = Unmanaged<MosquittoClient>.fromOpaque(arg).takeRetainedValue()
-                client.runLoop()
-                return nil
-            }, retained)
-            if rc == 0 {
-                t = tid
-            } else {
-                Unmanaged<MosquittoClient>.fromOpaque(retained).release()
-                callbacks.connectionFailed(MQTTError(broker: options.brokerDescription, operation: "start", code: rc,
-                                                     reason: "could not start the network thread (errno \(rc))"))
+            // The thread holds the client until its loop ends (see `deinit`).
+            do throws(SystemCallError) {
+                t = try SystemThread(name: "mqtt") { [self] in runLoop() }
+            } catch {
+                callbacks.connectionFailed(MQTTError(broker: options.brokerDescription, operation: "start", code: error.errno,
+                                                     reason: "could not start the network thread (errno \(error.errno))"))
             }
         }
     }
@@ -205,12 +198,12 @@ public final class MosquittoClient: @unchecked Sendable {
     /// Sends DISCONNECT (when connected), ends the loop thread and waits for it.
     public func stop() {
         stopRequested.store(true, ordering: .releasing)
-        let t = thread.withLock { t -> pthread_t? in
+        let t = thread.withLock { t -> SystemThread? in
             let r = t
             t = nil
             return r
         }
-        if let t { pthread_join(t, nil) }
+        t?.join()
     }
 
     /// Publishes a message; returns libmosquitto's message id.

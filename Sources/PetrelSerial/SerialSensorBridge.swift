@@ -2,6 +2,7 @@ import Logging
 import PetrelKeyExpr
 import PetrelSerialPort
 import PetrelSession
+import PetrelSystem
 import PetrelTime
 import PetrelWire
 import Synchronization
@@ -137,7 +138,10 @@ public final class SerialSensorBridge: Sendable {
             $0.subscriber = subscriber
             $0.publisher = publisher
         }
-        let started = ReaderThread.start(name: "serial \(settings.port.split(separator: "/").last ?? "")") { [self] in
+        // A thread of its own: serial I/O waits in `poll`, which on Swift's
+        // cooperative pool would take one of its few threads (one per core)
+        // away from the session for as long as the port is open.
+        let started = SystemThread.detached(name: "serial \(settings.port.split(separator: "/").last ?? "")") { [self] in
             self.runReader()
             self.threadDone.finish()
         }

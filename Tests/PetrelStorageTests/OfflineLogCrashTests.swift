@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import PetrelTime
 @testable import PetrelStorage
+import PetrelSystem
 
 /// The `log-crash-writer` executable, built next to this test binary.
 private func crashWriterPath() throws -> String {

@@ -1,6 +1,7 @@
 import Testing
 import PetrelTime
 @testable import PetrelStorage
+import PetrelSystem
 
 @Suite("Offline record binary form")
 struct OfflineRecordCodingTests {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PetrelSystem
 
 /// The few questions the agent asks the file system and the process, answered
 /// with POSIX calls: the agent does not link Foundation, which (with its ICU
@@ -42,19 +43,10 @@ enum FileSystem {
     /// - Throws: `SystemError` with the failing call's errno (ENOENT, EACCES,
     ///   EISDIR...).
     static func readFile(_ path: String) throws(SystemError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError(errno: errno) }
-        defer { close(fd) }
-        var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { return content }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError(errno: errno)
-            }
-            content.append(contentsOf: chunk[0..<n])
+        do throws(SystemCallError) {
+            return try SystemFile(readingAt: path).readAll()
+        } catch {
+            throw SystemError(errno: error.errno)
         }
     }
 

@@ -1,3 +1,4 @@
+import PetrelSystem
 // The acknowledged cursor: the highest sequence replay has sent upstream and
 // seen acknowledged. 16 bytes, replaced atomically (write a temporary, sync it,
 // rename over the old one, sync the directory), so a crash leaves either the
@@ -32,13 +33,15 @@ enum CursorFile {
         let crc = CRC32C.checksum(bytes)
         for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: crc >> (UInt32(i) * 8))) }
         let temporary = directory + "/" + temporaryName
-        do {
-            let file = try SystemFile(path: temporary, create: true)
-            try file.truncate(to: 0)
-            try file.write(bytes, at: 0)
-            if sync { try file.sync() }
+        try systemCall { () throws(SystemCallError) in
+            do {
+                let file = try SystemFile(path: temporary, create: true)
+                try file.truncate(to: 0)
+                try file.write(bytes, at: 0)
+                if sync { try file.sync() }
+            }
+            try Directory.rename(temporary, to: directory + "/" + name)
+            if sync { try Directory.sync(directory) }
         }
-        try Directory.rename(temporary, to: directory + "/" + name)
-        if sync { try Directory.sync(directory) }
     }
 }

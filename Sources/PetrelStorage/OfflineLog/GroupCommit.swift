@@ -1,3 +1,4 @@
+import PetrelSystem
 import Synchronization
 
 /// Group commit: makes appended records durable with as few `fdatasync` calls

@@ -1,3 +1,4 @@
+import PetrelSystem
 import PetrelTime
 
 /// What the log keeps in memory about one segment file: enough to append, to
@@ -48,7 +49,7 @@ struct LogSegment {
     /// The open file, or the file opened for reading.
     func openForReading() throws(OfflineLogError) -> SystemFile {
         if let file { return file }
-        return try SystemFile(readingAt: path)
+        return try systemCall({ () throws(SystemCallError) in try SystemFile(readingAt: path) })
     }
 
     /// Notes a record written at `offset` (the current end).

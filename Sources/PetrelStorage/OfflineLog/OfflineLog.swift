@@ -1,3 +1,4 @@
+import PetrelSystem
 import PetrelTime
 import Synchronization
 
@@ -30,7 +31,8 @@ import Synchronization
 /// Thread-safe: all state is behind one `Mutex`; `append` holds it only to
 /// write its record (one `pwrite`), and waits for durability outside it.
 /// `append` blocks its thread for `.everyRecord` (an fsync, typically 1–10 ms):
-/// call it from a thread of your own, not from many tasks of the cooperative pool.
+/// call it from a thread of your own, not from many tasks of the cooperative pool
+/// (async code: through `PetrelSystem.WorkerThreads`, as the agent's uplink does).
 public final class OfflineLog: Sendable {
     /// The directory holding the segments, the cursor and the lock file.
     public let directory: String
@@ -199,7 +201,7 @@ public final class OfflineLog: Sendable {
             let offset = s.segments[last].byteCount
             guard let file = s.segments[last].file else { throw .closed(path: directory) }
             do throws(OfflineLogError) {
-                try file.write(frame, at: offset)
+                try systemCall({ () throws(SystemCallError) in try file.write(frame, at: offset) })
             } catch {
                 // Disk full part way: cut the partial record so that the file
                 // ends on a whole record again (should the cut fail too, the next
@@ -238,14 +240,14 @@ public final class OfflineLog: Sendable {
     private func rotate(_ s: inout State) throws(OfflineLogError) {
         let last = s.segments.count - 1
         if policy != .never, let file = s.segments[last].file {
-            try file.sync()
+            try systemCall({ () throws(SystemCallError) in try file.sync() })
             commit.markDurable(through: s.segments[last].lastSequence)
         }
         let first = s.nextSequence
         var segment = LogSegment(firstSequence: first, path: directory + "/" + LogSegment.fileName(firstSequence: first))
-        let file = try SystemFile(path: segment.path, create: true)
-        try file.truncate(to: 0)
-        if policy != .never { try Directory.sync(directory) }
+        let file = try systemCall({ () throws(SystemCallError) in try SystemFile(path: segment.path, create: true) })
+        try systemCall({ () throws(SystemCallError) in try file.truncate(to: 0) })
+        if policy != .never { try systemCall({ () throws(SystemCallError) in try Directory.sync(directory) }) }
         segment.file = file
         s.segments[last].file = nil
         s.segments.append(segment)
@@ -260,7 +262,7 @@ public final class OfflineLog: Sendable {
         let (file, through) = state.withLock { s in (s.segments.last?.file, s.nextSequence &- 1) }
         guard let file else { return through }
         let start = ContinuousClock.now
-        try file.sync()
+        try systemCall({ () throws(SystemCallError) in try file.sync() })
         let took = ContinuousClock.now - start
         state.withLock { s in
             s.counters.syncs += 1
@@ -411,7 +413,7 @@ public final class OfflineLog: Sendable {
     private static func deleteSegment(at i: Int, _ s: inout State) throws(OfflineLogError) -> Int {
         precondition(i < s.segments.count - 1, "the segment being appended to is never deleted")
         let segment = s.segments[i]
-        try Directory.remove(segment.path)
+        try systemCall({ () throws(SystemCallError) in try Directory.remove(segment.path) })
         s.segments.remove(at: i)
         s.bytes -= segment.byteCount
         return segment.pendingCount(acknowledgedThrough: s.acknowledged)
@@ -491,14 +493,14 @@ public final class OfflineLog: Sendable {
     /// or corrupt tails, deletes what is spent, and opens (or creates) the
     /// segment to append to.
     private static func recover(directory: String, policy: FsyncPolicy) throws(OfflineLogError) -> State {
-        try Directory.create(directory)
-        let lock = try SystemFile(path: directory + "/lock", create: true)
-        guard try lock.tryLock() else { throw .inUse(path: directory) }
-        try Directory.remove(directory + "/" + CursorFile.temporaryName)
+        try systemCall({ () throws(SystemCallError) in try Directory.create(directory) })
+        let lock = try systemCall({ () throws(SystemCallError) in try SystemFile(path: directory + "/lock", create: true) })
+        guard try systemCall({ () throws(SystemCallError) in try lock.tryLock() }) else { throw .inUse(path: directory) }
+        try systemCall({ () throws(SystemCallError) in try Directory.remove(directory + "/" + CursorFile.temporaryName) })
         let acknowledged = CursorFile.read(directory: directory)
         let sync = policy != .never
 
-        let names = try Directory.entries(directory)
+        let names = try systemCall({ () throws(SystemCallError) in try Directory.entries(directory) })
             .compactMap { name in LogSegment.firstSequence(fileName: name).map { ($0, name) } }
             .sorted { $0.0 < $1.0 }
 
@@ -506,8 +508,8 @@ public final class OfflineLog: Sendable {
         var counters = OfflineLogSnapshot()
         for (first, name) in names {
             var segment = LogSegment(firstSequence: first, path: directory + "/" + name)
-            let file = try SystemFile(path: segment.path, create: false)
-            let size = try file.size()
+            let file = try systemCall({ () throws(SystemCallError) in try SystemFile(path: segment.path, create: false) })
+            let size = try systemCall({ () throws(SystemCallError) in try file.size() })
             var scanner = FrameScanner(file: file, from: 0, to: size, expectedSequence: first)
             var cutAt: Int?
             do throws(FrameScanner.Stop) {
@@ -524,15 +526,15 @@ public final class OfflineLog: Sendable {
                 }
             }
             if let cutAt {
-                try file.truncate(to: cutAt)
-                if sync { try file.sync() }
+                try systemCall({ () throws(SystemCallError) in try file.truncate(to: cutAt) })
+                if sync { try systemCall({ () throws(SystemCallError) in try file.sync() }) }
                 counters.cutBytes += size - cutAt
             }
             // A segment must start after the previous one ends; anything else is
             // not something this log wrote. Its records cannot be placed, so it
             // goes (counted as cut).
             if let previous = segments.last, first <= previous.lastSequence {
-                try Directory.remove(segment.path)
+                try systemCall({ () throws(SystemCallError) in try Directory.remove(segment.path) })
                 counters.cutBytes += segment.byteCount
                 continue
             }
@@ -553,14 +555,14 @@ public final class OfflineLog: Sendable {
         if let last = segments.last, last.lastSequence &+ 1 == nextSequence {
         } else {
             if let last = segments.last, last.isEmpty {
-                try Directory.remove(last.path)
+                try systemCall({ () throws(SystemCallError) in try Directory.remove(last.path) })
                 segments.removeLast()
             }
             var segment = LogSegment(firstSequence: nextSequence,
                                      path: directory + "/" + LogSegment.fileName(firstSequence: nextSequence))
-            let file = try SystemFile(path: segment.path, create: true)
-            try file.truncate(to: 0)
-            if sync { try Directory.sync(directory) }
+            let file = try systemCall({ () throws(SystemCallError) in try SystemFile(path: segment.path, create: true) })
+            try systemCall({ () throws(SystemCallError) in try file.truncate(to: 0) })
+            if sync { try systemCall({ () throws(SystemCallError) in try Directory.sync(directory) }) }
             segment.file = file
             segments.append(segment)
         }

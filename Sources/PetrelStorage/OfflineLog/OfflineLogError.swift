@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PetrelSystem
 
 /// What can go wrong with the offline log. Errors a user or the machine causes
 /// (unwritable directory, disk full, bad configuration) are values whose
@@ -60,5 +61,23 @@ public enum OfflineLogError: Error, Equatable, Sendable, CustomStringConvertible
         case .closed(let path):
             return "offline log: \(path) is closed (or failed to sync); reopen it"
         }
+    }
+}
+
+extension OfflineLogError {
+    /// The log's error for a failed call of the system layer.
+    init(_ error: SystemCallError) {
+        self = .system(operation: error.operation, path: error.path, errno: error.errno)
+    }
+}
+
+/// Runs calls of the system layer (PetrelSystem), reporting their failure as
+/// the log's own error, which names the same call, path and errno.
+@inline(__always)
+func systemCall<T>(_ body: () throws(SystemCallError) -> T) throws(OfflineLogError) -> T {
+    do throws(SystemCallError) {
+        return try body()
+    } catch {
+        throw OfflineLogError(error)
     }
 }

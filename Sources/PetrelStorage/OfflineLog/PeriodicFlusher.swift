@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import PetrelSystem
 
 /// The background thread of `FsyncPolicy.every(milliseconds:)`: calls `tick`
 /// once per period until stopped or until `tick` returns false.
@@ -19,21 +15,9 @@ final class PeriodicFlusher: Sendable {
         let (seconds, attoseconds) = period.components
         let periodNanoseconds = max(UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000), 1)
         let context = Context(stopped: stopped, periodNanoseconds: periodNanoseconds, tick: tick)
-        var thread = pthread_t()
-        let retained = Unmanaged.passRetained(context).toOpaque()
-        let created = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let context = Unmanaged<Context>.fromOpaque(raw).takeRetainedValue()
-            context.run()
-            return nil
-        }, retained)
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            // No thread: release the context. Records are then synced only on
-            // segment rotation and close; the snapshot's durableThrough shows it.
-            Unmanaged<Context>.fromOpaque(retained).release()
-        }
+        // No thread: records are then synced only on segment rotation and
+        // close; the snapshot's durableThrough shows it.
+        SystemThread.detached(name: "petrel-flusher") { context.run() }
     }
 
     /// Stops the thread (it finishes a tick that is under way first); idempotent.

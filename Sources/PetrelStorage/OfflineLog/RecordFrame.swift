@@ -1,3 +1,4 @@
+import PetrelSystem
 // How a record sits in a segment file:
 //
 //   0       u8    magic and version: 0xA1 (high nibble 0xA marks a record, low nibble is version 1)
@@ -108,7 +109,7 @@ struct FrameScanner {
         if count > buffer.count { buffer.append(contentsOf: repeatElement(0, count: count - buffer.count)) }
         let want = min(buffer.count - bufferCount, end - (bufferOffset + bufferCount))
         do throws(OfflineLogError) {
-            let got = try file.read(into: &buffer, at: bufferCount, count: want, offset: bufferOffset + bufferCount)
+            let got = try systemCall({ () throws(SystemCallError) in try file.read(into: &buffer, at: bufferCount, count: want, offset: bufferOffset + bufferCount) })
             bufferCount += got
         } catch {
             throw .io(error)

@@ -1,5 +1,9 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every
-/// offline-log record and of the cursor file.
+/// offline-log record, of the cursor file and of every hot store record.
+///
+/// The serial link's CRC-32 (zlib polynomial, Zenoh's choice) is not here: it
+/// lives in PetrelWire (`SerialCRC32`), the codec, which must stay standard-
+/// library-only so it can be tested and fuzzed on its own.
 ///
 /// Castagnoli rather than the zlib CRC-32 because it detects more error patterns
 /// at record-sized lengths (it is what ext4, iSCSI and SCTP use for the same job).

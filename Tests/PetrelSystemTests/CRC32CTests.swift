@@ -1,5 +1,6 @@
 import Testing
-@testable import PetrelStorage
+import PetrelSystem
+import PetrelTestSupport
 
 @Suite("CRC-32C")
 struct CRC32CTests {
@@ -14,7 +15,7 @@ struct CRC32CTests {
 
     @Test("incremental updates equal one pass, for every split point")
     func incremental() {
-        var g = LogTestRandom(seed: 7)
+        var g = SplitMix64(seed: 7)
         let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &g) }
         let whole = CRC32C.checksum(bytes)
         for split in 0...bytes.count {
@@ -35,7 +36,7 @@ struct CRC32CTests {
             }
             return ~c
         }
-        var g = LogTestRandom(seed: 11)
+        var g = SplitMix64(seed: 11)
         for length in 0..<100 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &g) }
             #expect(CRC32C.checksum(bytes) == bitwise(bytes))
