@@ -73,7 +73,7 @@ final class UDPAcceptHandler: ChannelInboundHandler, Sendable {
         let remote = envelope.remoteAddress
         // A datagram that raced the peer's own socket: hand it over.
         if let existing = peers.channel(for: remote) {
-            existing.pipeline.fireChannelRead(NIOAny(envelope))
+            existing.pipeline.fireChannelRead(envelope)
             return
         }
         guard let local = localAddress.withLockedValue({ $0 }) else { return }
@@ -102,7 +102,7 @@ final class UDPAcceptHandler: ChannelInboundHandler, Sendable {
                 } else {
                     ch.closeFuture.whenComplete { _ in peers.release(remote, ch) }
                 }
-                inUse.pipeline.fireChannelRead(NIOAny(envelope))
+                inUse.pipeline.fireChannelRead(envelope)
             case .failure(let error):
                 accept.logger.warning("cannot open a UDP socket for a new peer", metadata: ["peer": "\(remote)", "error": "\(error)"])
             }
