@@ -30,6 +30,9 @@ final class OfflineBuffer: UplinkBuffer {
         return OfflineBuffer(log: log, logger: logger)
     }
 
+    /// With fsync every-record an append returns once its record is durable.
+    var keepWaitsForDisk: Bool { log.policy == .everyRecord }
+
     func keep(_ s: UplinkSample) -> Bool {
         let record = OfflineRecord(sequence: 0, key: s.key, payload: s.payload, encodingID: s.encoding.id,
                                    encodingSchema: s.encoding.schema, timestamp: s.timestamp, attachment: s.attachment,

@@ -36,6 +36,14 @@ public protocol UplinkBuffer: Sendable {
     /// Forgets everything up to `sequence`: it reached the router.
     func acknowledge(through sequence: UInt64)
     var waitingCount: Int { get }
+    /// Whether `keep` waits for the disk (an fsync per record). Only then is
+    /// a keep worth a trip to a disk thread; otherwise it is a buffered write.
+    var keepWaitsForDisk: Bool { get }
+}
+
+extension UplinkBuffer {
+    /// A buffer that does not say is taken to wait.
+    public var keepWaitsForDisk: Bool { true }
 }
 
 /// The agent's way upstream. Live samples go straight to the session; while
@@ -165,7 +173,11 @@ public final class Uplink: Sendable {
             }
             return
         }
-        await onDisk { self.keep(sample) }
+        if buffer?.keepWaitsForDisk == true {
+            await onDisk { self.keep(sample) }
+        } else {
+            keep(sample)
+        }
     }
 
     /// Runs a call of the buffer that may wait for the disk on a disk thread
