@@ -42,29 +42,42 @@ extension Gateway {
     }
 
     /// After anything reachable changed (the network's declarations, the
-    /// agent's, another device's, a device gone): each device's answers follow.
+    /// agent's, another device's, a device gone): each device's answers
+    /// follow. A burst of changes (a router announcing many declarations one
+    /// by one) queues one pass, not one per change.
     func refreshInterestAnswers() {
+        guard !refreshQueued.exchange(true, ordering: .acquiringAndReleasing) else { return }
         work.enqueue { [weak self] in
             guard let self else { return }
+            self.refreshQueued.store(false, ordering: .releasing)
             let ids = self.faces.withLock { fs in fs.values.filter { !$0.answers.interests.isEmpty }.map(\.id) }
+            guard !ids.isEmpty else { return }
+            let shared = self.sharedReach()
             for id in ids {
-                let reach = self.reachable(from: id)
+                let reach = self.reachable(from: id, shared: shared)
                 let changes = self.faces.withLock { fs in fs[id]?.answers.reconcile(with: reach) } ?? []
                 for d in changes { self.send(d, to: id) }
             }
         }
     }
 
-    /// What device `id` reaches: everything but its own declarations. While
-    /// no router is connected (or its answer on a new link is not whole yet),
-    /// the offline buffer takes every reading: a subscriber on `**`.
-    func reachable(from id: UInt32) -> Reachable {
+    /// What every device reaches, whichever it is: the network's declarations
+    /// and the agent's. While no router is connected (or its answer on a new
+    /// link is not whole yet), the offline buffer takes every reading: a
+    /// subscriber on `**`.
+    func sharedReach() -> Reachable {
         let view = session.declarationView
         var reach = Reachable(subscribers: view.remoteSubscribers + view.localSubscribers,
                               queryables: view.remoteQueryables + view.localQueryables)
         if undelivered != nil && (!view.answered || !session.isConnected) {
             reach.subscribers.append(Self.everyKey)
         }
+        return reach
+    }
+
+    /// What device `id` reaches: `shared` and the other devices' declarations, never its own.
+    func reachable(from id: UInt32, shared: Reachable? = nil) -> Reachable {
+        var reach = shared ?? sharedReach()
         faces.withLock { fs in
             for f in fs.values where f.id != id {
                 reach.subscribers.append(contentsOf: f.subscribers.values)
@@ -74,7 +87,7 @@ extension Gateway {
         return reach
     }
 
-    static let everyKey = try! KeyExpr("**")
+    private static let everyKey = try! KeyExpr("**")
 
     // MARK: Tokens
 

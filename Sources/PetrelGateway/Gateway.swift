@@ -30,6 +30,8 @@ public final class Gateway: TransportDelegate, Sendable {
     private let listeners = Mutex<[TransportListener]>([])
     private let totals = Mutex<Totals>(Totals())
     let work = SerialWork()
+    /// A pass over the devices' interest answers is queued on `work`.
+    let refreshQueued = Atomic<Bool>(false)
 
     public struct Totals: Sendable, Equatable {
         public var sessionsAccepted: UInt64 = 0
