@@ -101,18 +101,18 @@ extension Session {
 
     /// The router's D_FINAL for the watch's interest: its answer on this link is whole.
     func declarationWatchAnswered(_ interestID: UInt32) -> Bool {
-        let changed: (@Sendable () -> Void)?? = state.withLock { s in
-            guard var w = s.declarationWatch, w.interestID == interestID else { return .none }
+        // The watch's own handler when the final is the watch's; nil otherwise.
+        let onChange: (@Sendable () -> Void)? = state.withLock { s in
+            guard var w = s.declarationWatch, w.interestID == interestID else { return nil }
             if let fresh = w.incoming {
                 w.known = fresh
                 w.incoming = nil
             }
             s.declarationWatch = w
-            return .some(w.onChange)
+            return w.onChange
         }
-        guard let changed else { return false }
-        changed?()
-        return true
+        onChange?()
+        return onChange != nil
     }
 
     /// On a new link: the watch's interest again, its answer collected afresh.
