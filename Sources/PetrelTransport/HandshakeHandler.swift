@@ -153,7 +153,9 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         case (_, .close(let c)):
             throw TransportError.closedByPeer(reason: c.reason)
         case (.waitingInitAck, .initAck(let ack)):
-            guard ack.version == 0x09 else { throw TransportError.handshake("peer speaks protocol version \(ack.version), not 9") }
+            guard ack.version == TransportMessage.protocolVersion else {
+                throw TransportError.handshake("peer speaks protocol version \(ack.version), not \(TransportMessage.protocolVersion)")
+            }
             // The answer may lower what we offered, never raise it.
             guard ack.resolution & 0x03 <= config.resolution & 0x03, (ack.resolution >> 2) & 0x03 <= (config.resolution >> 2) & 0x03 else {
                 throw TransportError.handshake("peer answered a larger resolution (0x\(String(ack.resolution, radix: 16))) than offered")
