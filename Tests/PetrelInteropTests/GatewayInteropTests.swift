@@ -72,7 +72,7 @@ extension InteropTests {
             // Router → device: a wildcard subscriber on the device gets Python's put.
             let received = Collector<Sample>()
             let sub = try await device.declareSubscriber("cmd/dev1/*") { received.add($0) }
-            try await RouterView.await(router, { await $0.subscriber("cmd/dev1/fan") }, "the device's subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("cmd/dev1/fan") }, "the device's subscriber")
             _ = try await PythonZenoh.run(router, ["put", "cmd/dev1/fan", "on"])
             let samples = await received.wait(for: 1, timeout: .seconds(10))
             #expect(samples.first?.key == "cmd/dev1/fan")
@@ -84,7 +84,7 @@ extension InteropTests {
                 query.reply("farm/dev1/config/rate", "10")
                 query.reply("farm/dev1/config/unit", "C")
             }
-            try await RouterView.await(router, { await $0.queryable("farm/dev1/config/**") }, "the device's queryable")
+            try await RouterView.waitFor(router, { await $0.queryable("farm/dev1/config/**") }, "the device's queryable")
             let replies = try await PythonZenoh.run(router, ["get", "farm/dev1/config/**", "--timeout", "5"]).compactMap(jsonObject)
             #expect(Set(replies.compactMap { $0["key"] as? String }) == ["farm/dev1/config/rate", "farm/dev1/config/unit"])
             q.undeclare()
@@ -113,7 +113,7 @@ extension InteropTests {
             let deviceSub = try Self.pythonDevice(gateway.endpoint(proto), ["sub", "down/**", "--count", "1", "--timeout", "20"])
             defer { deviceSub.kill() }
             #expect(await deviceSub.waitForLine { $0.contains("\"ready\"") } != nil)
-            try await RouterView.await(router, { await $0.subscriber("down/x") }, "the device's subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("down/x") }, "the device's subscriber")
             _ = try await PythonZenoh.run(router, ["put", "down/x", "hello-device"])
             let line = await deviceSub.waitForLine(timeout: .seconds(10)) { $0.contains("down/x") }
             #expect(line?.contains("hello-device") == true, "device got nothing; gateway said \(gateway.process.errorOutput.suffix(5))")
@@ -142,7 +142,7 @@ extension InteropTests {
             let s2 = try await b.declareSubscriber("room/*/temp") { atB.add("s2 " + $0.key) }
             // The gateway carries devices' declarations upstream in order: once the
             // router knows the last one, the gateway holds all three.
-            try await RouterView.await(router, { await $0.subscriber("room/*/temp") }, "B's second subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("room/*/temp") }, "B's second subscriber")
             try await a.put("room/kitchen/temp", "20")
             let gotB = await atB.wait(for: 2, timeout: .seconds(5))
             #expect(gotB.sorted() == ["s1 room/kitchen/temp", "s2 room/kitchen/temp"],
@@ -151,7 +151,7 @@ extension InteropTests {
             #expect(atA.values == ["room/kitchen/temp"], "A sees its own put once, from its own session, not echoed by the gateway")
             // And B's answer to a query from A, without the router.
             let q = try await b.declareQueryable("room/kitchen/**") { $0.reply("room/kitchen/temp", "20") }
-            try await RouterView.await(router, { await $0.queryable("room/kitchen/**") }, "B's queryable")
+            try await RouterView.waitFor(router, { await $0.queryable("room/kitchen/**") }, "B's queryable")
             let replies = try await a.getAll("room/kitchen/**", timeout: .seconds(5))
             #expect(replies.compactMap(\.sample?.key) == ["room/kitchen/temp"])
             _ = (s1, s2, s3, q)
@@ -167,7 +167,7 @@ extension InteropTests {
             _ = try await device.declareToken("devices/pump-7")
             let changes = Collector<String>()
             _ = try await device.declareLivelinessSubscriber("operators/**") { changes.add("\($0.kind) \($0.key)") }
-            try await RouterView.await(router, { await $0.tokens("devices/**", are: ["devices/pump-7"]) }, "the device's token")
+            try await RouterView.waitFor(router, { await $0.tokens("devices/**", are: ["devices/pump-7"]) }, "the device's token")
             let alive = try await PythonZenoh.run(router, ["liveliness-get", "devices/**", "--timeout", "3"]).compactMap(jsonObject)
             #expect(alive.compactMap { $0["key"] as? String } == ["devices/pump-7"])
 
@@ -177,7 +177,7 @@ extension InteropTests {
             #expect(await changes.wait(for: 2, timeout: .seconds(15)).last == "delete operators/alice")
 
             await device.close()
-            try await RouterView.await(router, { await $0.tokens("devices/**", are: []) }, "the token's departure")
+            try await RouterView.waitFor(router, { await $0.tokens("devices/**", are: []) }, "the token's departure")
             let after = try await PythonZenoh.run(router, ["liveliness-get", "devices/**", "--timeout", "3"]).compactMap(jsonObject)
             #expect(after.isEmpty, "the token left with the device: \(after)")
         }
@@ -207,7 +207,7 @@ extension InteropTests {
             defer { Task { await device.close() } }
             _ = try await device.declareSubscriber("x/**") { _ in }
             try await device.put("x/y", "1")
-            try await RouterView.await(router, { await $0.subscriber("x/y") }, "the device's subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("x/y") }, "the device's subscriber")
             let replies = try await PythonZenoh.run(router, ["get", "@/**/petrel/sessions", "--timeout", "3"]).compactMap(jsonObject)
             let payload = try #require(replies.first?["payload"] as? String)
             let sessions = try #require((try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [[String: Any]])

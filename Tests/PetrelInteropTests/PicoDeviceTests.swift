@@ -143,7 +143,7 @@ extension InteropTests {
             defer { Task { await s.stop() } }
             let queryable = try await Self.readyDevice(s.endpoint(link), "queryable", "pico/\(link)/status", ["--value", "ok", "--timeout", "30"])
             defer { queryable.kill() }
-            try await RouterView.await(s.router, { await $0.queryable("pico/\(link)/status") }, "the device's queryable")
+            try await RouterView.waitFor(s.router, { await $0.queryable("pico/\(link)/status") }, "the device's queryable")
             let replies = try await PythonZenoh.run(s.router, ["get", "pico/\(link)/**", "--timeout", "5"]).compactMap(jsonObject)
             #expect(replies.compactMap { $0["payload"] as? String } == ["ok"], "\(replies); device: \(queryable.output.suffix(3))")
             #expect(queryable.output.contains("query pico/\(link)/** "), "\(queryable.output.suffix(3))")
@@ -163,7 +163,7 @@ extension InteropTests {
             defer { Task { await s.stop() } }
             let queryable = try await Self.readyDevice(s.endpoint("serial"), "queryable", "mcu/cfg", ["--value", "baud=115200", "--timeout", "30"])
             defer { queryable.kill() }
-            try await RouterView.await(s.router, { await $0.queryable("mcu/cfg") }, "the device's queryable")
+            try await RouterView.waitFor(s.router, { await $0.queryable("mcu/cfg") }, "the device's queryable")
             let get = try Self.device(s.endpoint("tcp"), "get", "mcu/**", ["--timeout", "10"])
             #expect(await get.waitForExit(timeout: .seconds(15)) == 0, "no final answer: \(get.output)")
             #expect(get.output.filter { $0.hasPrefix("reply") } == ["reply mcu/cfg baud=115200"])

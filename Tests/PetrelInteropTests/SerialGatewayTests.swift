@@ -49,8 +49,8 @@ extension InteropTests {
             let commands = Collector<String>()
             _ = try await device.declareSubscriber("mcu/1/cmd/**") { commands.add("\($0.key)=\(String(decoding: $0.payload, as: UTF8.self))") }
             _ = try await device.declareQueryable("mcu/1/info") { $0.reply("mcu/1/info", "firmware 1.2") }
-            try await RouterView.await(s.router, { await $0.subscriber("mcu/1/cmd/led") }, "the device's subscriber")
-            try await RouterView.await(s.router, { await $0.queryable("mcu/1/info") }, "the device's queryable")
+            try await RouterView.waitFor(s.router, { await $0.subscriber("mcu/1/cmd/led") }, "the device's subscriber")
+            try await RouterView.waitFor(s.router, { await $0.queryable("mcu/1/info") }, "the device's queryable")
             _ = try await PythonZenoh.run(s.router, ["put", "mcu/1/cmd/led", "on"])
             #expect(await commands.wait(for: 1, timeout: .seconds(10)) == ["mcu/1/cmd/led=on"])
             let replies = try await PythonZenoh.run(s.router, ["get", "mcu/1/**", "--timeout", "5"]).compactMap(jsonObject)

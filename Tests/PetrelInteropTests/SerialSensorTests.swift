@@ -202,8 +202,8 @@ extension InteropTests {
             defer { reader1.kill(); reader2.kill() }
             #expect(await reader1.waitForLine { $0.contains("ready") } != nil)
             #expect(await reader2.waitForLine { $0.contains("ready") } != nil)
-            try await RouterView.await(router, { await $0.subscriber("test/serial/dev1/tx") }, "the agent's tx subscription for dev1")
-            try await RouterView.await(router, { await $0.subscriber("test/commands/dev2") }, "the agent's tx subscription for dev2")
+            try await RouterView.waitFor(router, { await $0.subscriber("test/serial/dev1/tx") }, "the agent's tx subscription for dev1")
+            try await RouterView.waitFor(router, { await $0.subscriber("test/commands/dev2") }, "the agent's tx subscription for dev2")
             for payload in ["LED on", "calibrate 21.5\n", "ünïcode ✓"] {
                 _ = try await PythonZenoh.run(router, ["put", "test/serial/dev1/tx", payload])
             }

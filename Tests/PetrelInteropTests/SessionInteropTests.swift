@@ -48,7 +48,7 @@ extension InteropTests {
             _ = try await subscriberSession.declareSubscriber("count/**") { s in
                 received.add(s.payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
             }
-            try await RouterView.await(router, { await $0.subscriber("count/up") }, "the subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("count/up") }, "the subscriber")
             let publisher = try await publisherSession.declarePublisher("count/up")
             let n = 100_000
             for i in 0..<n {
@@ -70,7 +70,7 @@ extension InteropTests {
             let session = try await openSession(router.tcp, logger: logs.logger("reconnect"))
             let received = Collector<String>()
             _ = try await session.declareSubscriber("re/**") { received.add(String(decoding: $0.payload, as: UTF8.self)) }
-            try await RouterView.await(router, { await $0.subscriber("re/a") }, "the subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("re/a") }, "the subscriber")
             _ = try await PythonZenoh.run(router, ["put", "re/a", "before"])
             #expect(await received.wait(for: 1) == ["before"])
 
@@ -81,7 +81,7 @@ extension InteropTests {
             let deadline = ContinuousClock.now + .seconds(15)
             while session.connectionCount < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(session.connectionCount == 2)
-            try await RouterView.await(restarted, { await $0.subscriber("re/a") }, "the subscriber declared again")
+            try await RouterView.waitFor(restarted, { await $0.subscriber("re/a") }, "the subscriber declared again")
             _ = try await PythonZenoh.run(restarted, ["put", "re/a", "after"])
             #expect(await received.wait(for: 2) == ["before", "after"])
             #expect(logs.values.contains { $0.contains("link down") })

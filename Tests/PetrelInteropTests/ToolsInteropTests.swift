@@ -30,7 +30,7 @@ extension InteropTests {
             let router = try await ZenohRouter.start()
             defer { router.process.kill() }
             let sub = try PetrelTool.start(["sub", "-e", router.endpoint(proto), "farm/*/air/**", "--json", "--count", "3", "--timeout", "20"])
-            try await RouterView.await(router, { await $0.subscriber("farm/*/air/**") }, "petrel sub's subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("farm/*/air/**") }, "petrel sub's subscriber")
             _ = try await PythonZenoh.run(router, proto: proto, ["put", "farm/pi1/air/temp", "t{i}", "--count", "2", "--encoding", "application/json"])
             _ = try await PythonZenoh.run(router, proto: proto, ["put", "farm/pi1/air/temp", "x", "--delete"])
             _ = try await PythonZenoh.run(router, proto: proto, ["put", "farm/pi1/soil", "not for us"])
@@ -51,7 +51,7 @@ extension InteropTests {
             let router = try await ZenohRouter.start()
             defer { router.process.kill() }
             let sub = try PetrelTool.start(["sub", "-e", router.endpoint(proto), "demo/**", "--count", "1", "--timeout", "20"])
-            try await RouterView.await(router, { await $0.subscriber("demo/**") }, "petrel sub's subscriber")
+            try await RouterView.waitFor(router, { await $0.subscriber("demo/**") }, "petrel sub's subscriber")
             let put = try await PetrelTool.run(["put", "-e", router.endpoint(proto), "demo/hello", "from petrel"])
             #expect(put.status == 0)
             #expect(await sub.waitForExit() == 0)
@@ -93,7 +93,7 @@ extension InteropTests {
             defer { router.process.kill() }
             let q = try PetrelTool.start(["queryable", "-e", router.endpoint(proto), "farm/pi1/status", "ok", "--timeout", "30"])
             defer { q.kill() }
-            try await RouterView.await(router, { await $0.queryable("farm/pi1/status") }, "petrel queryable's queryable")
+            try await RouterView.waitFor(router, { await $0.queryable("farm/pi1/status") }, "petrel queryable's queryable")
             let replies = try await PythonZenoh.run(router, proto: proto, ["get", "farm/pi1/**", "--timeout", "5"])
             let objects = replies.compactMap(jsonObject)
             #expect(objects.count == 1)

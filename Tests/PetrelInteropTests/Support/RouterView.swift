@@ -64,7 +64,7 @@ struct RouterView {
 
     /// Opens a view of `router`, waits for `what`, closes it; records a test
     /// issue when the declaration does not show up.
-    static func await(_ router: ZenohRouter, _ what: @Sendable (RouterView) async -> Bool,
+    static func waitFor(_ router: ZenohRouter, _ what: @Sendable (RouterView) async -> Bool,
                       _ comment: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let view = try await open(router)
         let seen = await what(view)

@@ -69,10 +69,10 @@ enum PythonZenoh {
         if args.count >= 2 {
             let key = args[1]
             switch args[0] {
-            case "sub": try await RouterView.await(router, { await $0.subscriber(key) }, "python's subscriber", sourceLocation: sourceLocation)
-            case "queryable": try await RouterView.await(router, { await $0.queryable(key) }, "python's queryable", sourceLocation: sourceLocation)
+            case "sub": try await RouterView.waitFor(router, { await $0.subscriber(key) }, "python's subscriber", sourceLocation: sourceLocation)
+            case "queryable": try await RouterView.waitFor(router, { await $0.queryable(key) }, "python's queryable", sourceLocation: sourceLocation)
             case "liveliness-token":
-                try await RouterView.await(router, { await $0.tokens(key, are: [key]) }, "python's token", sourceLocation: sourceLocation)
+                try await RouterView.waitFor(router, { await $0.tokens(key, are: [key]) }, "python's token", sourceLocation: sourceLocation)
             default: break
             }
         }
