@@ -21,7 +21,7 @@ extension Gateway {
                 self?.answerEntityInterest(interest, key: key, from: id, sendFinal: !interest.options.contains(.tokens))
             }
         }
-        if wantsTokens { answerTokenInterest(interest, key: key ?? (try! KeyExpr("**")), from: id) }
+        if wantsTokens { answerTokenInterest(interest, key: key ?? Self.everyKey, from: id) }
     }
 
     /// Subscribers and queryables: a publisher's or querier's write-side
@@ -87,6 +87,7 @@ extension Gateway {
         return reach
     }
 
+    /// `**`: an interest without a key expression, and the offline buffer as a subscriber.
     private static let everyKey = try! KeyExpr("**")
 
     // MARK: Tokens
