@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Pure layers: standard library only.
@@ -42,6 +43,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            // TLS links (tls/HOST:PORT): BoringSSL inside, this target only.
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "PetrelSession", dependencies: [
             "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",

@@ -5,6 +5,8 @@
 public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     public enum LinkProtocol: String, Sendable, CaseIterable {
         case tcp, udp, serial
+        /// TCP inside TLS (SwiftNIO SSL): `tls/router.example.com:7447`.
+        case tls
     }
 
     public var proto: LinkProtocol
@@ -43,7 +45,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.host = ""
         self.port = 0
         switch proto {
-        case .tcp, .udp:
+        case .tcp, .udp, .tls:
             (host, port) = try Self.parseHostPort(rest, text)
         case .serial:
             guard !rest.isEmpty else { throw EndpointError(text, "missing serial device path, e.g. serial//dev/ttyUSB0") }

@@ -26,13 +26,15 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
     }
 
     /// What a listener agreed in its InitAck, kept until the OpenSyn returns the cookie.
-    private struct Offer {
+    struct Offer {
         var syn: InitSyn
         var cookie: [UInt8]
         var resolution: UInt8
         var batchSize: Int
         var qos: Bool
         var patch: Bool
+        /// The user/password challenge sent in the InitAck, when this listener requires it.
+        var nonce: UInt64? = nil
     }
 
     private enum Phase {
@@ -72,6 +74,17 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         self.logger = logger
     }
 
+    /// Our OpenSyn is out: a Close now answers it (and its credentials).
+    var isWaitingOpenAck: Bool {
+        if case .waitingOpenAck = phase { return true }
+        return false
+    }
+
+    var isWaitingInitAck: Bool {
+        if case .waitingInitAck = phase { return true }
+        return false
+    }
+
     private var offeredBatchSize: Int { min(config.batchSize, framing.mtu) }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -105,11 +118,14 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         syn.batchSize = UInt16(clamping: offeredBatchSize)
         syn.qos = config.qos
         syn.patch = config.patch > 0 ? config.patch : nil
+        if config.usrpwd != nil {
+            syn.auth = AuthExtension([ZExtension(id: AuthExtension.Method.userPassword, body: .unit)]).encoded()
+        }
         phase = .waitingInitAck
         write(.initSyn(syn), context: context)
     }
 
-    private func write(_ m: TransportMessage, context: ChannelHandlerContext) {
+    func write(_ m: TransportMessage, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 512)
         buffer.moveWriterIndex(forwardBy: framing.prefixLength)
         let n = buffer.withUnsafeMutableWritableBytes { p -> Int in
@@ -151,7 +167,7 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         }
         switch (phase, message) {
         case (_, .close(let c)):
-            throw TransportError.closedByPeer(reason: c.reason)
+            throw refusal(c.reason)
         case (.waitingInitAck, .initAck(let ack)):
             guard ack.version == TransportMessage.protocolVersion else {
                 throw TransportError.handshake("peer speaks protocol version \(ack.version), not \(TransportMessage.protocolVersion)")
@@ -162,7 +178,8 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
             }
             space = SequenceNumberSpace(resolution: ack.resolution)
             let initialSN = UInt64.random(in: 0...space.mask)
-            let open = OpenSyn(leaseMilliseconds: config.leaseMilliseconds, initialSN: initialSN, cookie: ack.cookie)
+            var open = OpenSyn(leaseMilliseconds: config.leaseMilliseconds, initialSN: initialSN, cookie: ack.cookie)
+            open.auth = try proveCredentials(ack)
             phase = .waitingOpenAck(ack, localInitialSN: initialSN)
             write(.openSyn(open), context: context)
         case (.waitingInitSyn, .initSyn(let syn)):
@@ -171,14 +188,21 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
             guard open.cookie.elementsEqual(offer.cookie) else {
                 throw TransportError.handshake("the OpenSyn did not return our cookie")
             }
+            let user = try checkProof(open, offer: offer, context: context)
             let localSN = UInt64.random(in: 0...space.mask)
-            write(.openAck(OpenAck(leaseMilliseconds: config.leaseMilliseconds, initialSN: localSN)), context: context)
-            let params = TransportParameters(
+            var openAck = OpenAck(leaseMilliseconds: config.leaseMilliseconds, initialSN: localSN)
+            if user != nil {
+                openAck.auth = AuthExtension([ZExtension(id: AuthExtension.Method.userPassword, body: .unit)]).encoded()
+            }
+            write(.openAck(openAck), context: context)
+            var params = TransportParameters(
                 remoteZID: offer.syn.zid, remoteWhatAmI: offer.syn.whatAmI, batchSize: offer.batchSize,
                 resolution: offer.resolution, qos: offer.qos, patch: offer.patch,
                 remoteLeaseMilliseconds: open.leaseMilliseconds, remoteInitialSN: open.initialSN, localInitialSN: localSN)
+            params.authenticatedUser = user
             try openSession(params, context: context)
         case (.waitingOpenAck(let initAck, let localSN), .openAck(let openAck)):
+            try checkAccepted(openAck)
             let params = TransportParameters(
                 remoteZID: initAck.zid, remoteWhatAmI: initAck.whatAmI,
                 batchSize: min(offeredBatchSize, Int(initAck.batchSize)),
@@ -206,13 +230,18 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         let batchSize = min(offeredBatchSize, Int(syn.batchSize))
         let qos = config.qos && syn.qos
         let patch = min(config.patch, syn.patch ?? 0)
+        let nonce = try challenge(syn, context: context)
         let cookie = (0..<16).map { _ in UInt8.random(in: 0...255) }
         var ack = InitAck(whatAmI: config.whatAmI, zid: config.zid, resolution: resolution,
                           batchSize: UInt16(clamping: batchSize), cookie: cookie[...])
         ack.qos = qos
         ack.patch = patch > 0 ? patch : nil
+        if let nonce {
+            ack.auth = AuthExtension([ZExtension(id: AuthExtension.Method.userPassword, body: .zint(nonce))]).encoded()
+        }
         space = SequenceNumberSpace(resolution: resolution)
-        phase = .waitingOpenSyn(Offer(syn: syn, cookie: cookie, resolution: resolution, batchSize: batchSize, qos: qos, patch: patch > 0))
+        phase = .waitingOpenSyn(Offer(syn: syn, cookie: cookie, resolution: resolution, batchSize: batchSize, qos: qos,
+                                      patch: patch > 0, nonce: nonce))
         write(.initAck(ack), context: context)
     }
 
@@ -228,8 +257,10 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         }
         phase = .open
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        logger.info("session open", metadata: ["endpoint": "\(endpoint)", "peer": "\(params.remoteZID)",
-                                                "batch": "\(params.batchSize)", "qos": "\(params.qos)"])
+        var metadata: Logger.Metadata = ["endpoint": "\(endpoint)", "peer": "\(params.remoteZID)",
+                                         "batch": "\(params.batchSize)", "qos": "\(params.qos)"]
+        if let user = params.authenticatedUser { metadata["user"] = "\(user)" }
+        logger.info("session open", metadata: metadata)
         promise.succeed(session.transport)
     }
 
@@ -246,7 +277,13 @@ final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler, @u
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let e = error as? TransportError { fail(e) } else { fail(.link("\(error)")) }
+        if let e = error as? TransportError {
+            fail(e)
+        } else if let e = TLSLink.transportError(error, endpoint: endpoint, role: role) {
+            fail(e)
+        } else {
+            fail(.link("\(error)"))
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

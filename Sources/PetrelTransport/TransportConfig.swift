@@ -31,6 +31,14 @@ public struct TransportConfig: Sendable {
     /// board, a contended VM) dropped fragments of a 4 MiB put; at this rate it
     /// may stall for about 12 ms.
     public var datagramPacingBytesPerMillisecond: Int = 16 << 10
+    /// `transport.auth.usrpwd.user`/`password`: the credentials this end
+    /// proves when it opens a session; nil opens without authentication.
+    public var usrpwd: UsrPwdCredentials?
+    /// `transport.auth.usrpwd.dictionary_file`, read: the users a listener
+    /// accepts; nil accepts any device without authentication.
+    public var usrpwdDictionary: UsrPwdDictionary?
+    /// `transport.link.tls`: certificates for `tls/` endpoints.
+    public var tls = TLSConfig()
 
     public init(zid: ZenohID = .random()) {
         self.zid = zid
@@ -48,6 +56,8 @@ public struct TransportParameters: Sendable, Equatable {
     public var remoteLeaseMilliseconds: UInt64
     public var remoteInitialSN: UInt64
     public var localInitialSN: UInt64
+    /// The user a listener authenticated (user/password), nil without authentication.
+    public var authenticatedUser: String? = nil
 }
 
 /// Why a session could not be opened or ended.
@@ -59,6 +69,11 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
     case malformed(String)
     case leaseExpired(UInt64)
     case closed
+    /// User/password authentication failed (wrong credentials, or one side does not use it).
+    case authentication(String)
+    /// The TLS layer of a `tls/` link failed: certificates that cannot be
+    /// loaded, a peer that cannot be verified or that refused ours.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -69,6 +84,18 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
         case .malformed(let s): return "malformed data from the peer: \(s)"
         case .leaseExpired(let ms): return "the peer was silent for its whole lease (\(ms) ms)"
         case .closed: return "the session is closed"
+        case .authentication(let s): return "authentication failed: \(s)"
+        case .tls(let s): return "TLS failed: \(s)"
+        }
+    }
+
+    /// Whether retrying cannot help until someone changes a configuration or
+    /// a certificate (refused credentials, an untrusted peer): worth a warning,
+    /// where a router that is simply down is not.
+    public var isRefusal: Bool {
+        switch self {
+        case .authentication, .tls: return true
+        default: return false
         }
     }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PetrelTime
 import PetrelWire
 
@@ -134,9 +135,18 @@ extension UnicastTransport {
         let timeout = TimeAmount.milliseconds(config.openTimeoutMilliseconds)
         let channel: Channel
         switch endpoint.proto {
-        case .tcp:
+        case .tcp, .tls:
             let handler = HandshakeHandler(endpoint: endpoint, config: config, framing: .stream,
                                            delegate: delegate, promise: handshake, logger: logger)
+            // TLS is the same stream of length-prefixed batches, encrypted below them.
+            let tls: NIOSSLContext?
+            do {
+                tls = endpoint.proto == .tls ? try TLSLink.clientContext(config.tls) : nil
+            } catch {
+                handshake.fail(error)
+                throw error
+            }
+            let serverHostname = TLSLink.serverHostname(endpoint)
             do {
                 channel = try await ClientBootstrap(group: loop)
                     .connectTimeout(timeout)
@@ -144,6 +154,9 @@ extension UnicastTransport {
                     .channelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
                     .channelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
+                            if let tls {
+                                try ch.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                            }
                             try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                             try ch.pipeline.syncOperations.addHandler(handler)
                         }

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PetrelWire
 
 /// Accepts Zenoh sessions from devices on one endpoint (the agent's gateway
@@ -40,6 +41,8 @@ public final class TransportListener: Sendable {
         switch endpoint.proto {
         case .tcp:
             return try await listenTCP(endpoint, accept: accept, group: group)
+        case .tls:
+            return try await listenTCP(endpoint, accept: accept, group: group, tls: try TLSLink.serverContext(config.tls))
         case .udp:
             return try await UDPListener.start(endpoint, accept: accept, group: group)
         case .serial:
@@ -47,7 +50,8 @@ public final class TransportListener: Sendable {
         }
     }
 
-    private static func listenTCP(_ endpoint: Endpoint, accept: SessionAcceptor, group: EventLoopGroup) async throws -> TransportListener {
+    private static func listenTCP(_ endpoint: Endpoint, accept: SessionAcceptor, group: EventLoopGroup,
+                                  tls: NIOSSLContext? = nil) async throws -> TransportListener {
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -55,9 +59,10 @@ public final class TransportListener: Sendable {
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
+                        if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                         // The session is named after the device's address, not ours.
-                        let peer = ch.remoteAddress.map { Endpoint(proto: .tcp, host: $0.ipAddress ?? "?", port: $0.port ?? 0) } ?? endpoint
+                        let peer = ch.remoteAddress.map { Endpoint(proto: endpoint.proto, host: $0.ipAddress ?? "?", port: $0.port ?? 0) } ?? endpoint
                         try ch.pipeline.syncOperations.addHandler(accept.handler(for: ch, endpoint: peer, framing: .stream))
                     }
                 }
