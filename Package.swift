@@ -134,6 +134,8 @@ let package = Package(
         .testTarget(name: "PetrelInteropTests", dependencies: [
             "PetrelSession", "PetrelTransport", "PetrelSerial", "PetrelWire", "PetrelKeyExpr", "PetrelTime", "PetrelTestSupport",
             .product(name: "Logging", package: "swift-log"),
+            // Links opened directly (UnicastTransport.connect) by the auth and TLS tests.
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         // Benchmarks (scripts/bench): codec speed and allocations per operation.

@@ -58,6 +58,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-e", "--connect", action="append", default=[])
     ap.add_argument("--mode", default="client")
+    ap.add_argument("--set", action="append", default=[], metavar="PATH=JSON5",
+                    help="any Zenoh config key, e.g. transport/auth/usrpwd/user='\"alice\"' (repeatable)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sub"); s.add_argument("key"); s.add_argument("--summary", action="store_true", help="print size and sha256 instead of the payload"); s.add_argument("--count", type=int); s.add_argument("--timeout", type=float, default=30)
     p = sub.add_parser("put"); p.add_argument("key"); p.add_argument("value"); p.add_argument("--encoding"); p.add_argument("--attachment")
@@ -76,6 +78,9 @@ def main():
     conf.insert_json5("mode", json.dumps(args.mode))
     conf.insert_json5("connect/endpoints", json.dumps(args.connect or ["tcp/127.0.0.1:7447"]))
     conf.insert_json5("scouting/multicast/enabled", "false")
+    for item in args.set:
+        path, _, value = item.partition("=")
+        conf.insert_json5(path, value)
     session = zenoh.open(conf)
 
     if args.cmd == "sub":

@@ -4,6 +4,11 @@
     .venv/bin/python scripts/zenoh_router.py --listen tcp/127.0.0.1:7447 [--listen udp/127.0.0.1:7447]
 
 Prints "ready <zid>" once listening, then runs until SIGTERM/SIGINT.
+
+Authentication and TLS (Zenoh's own config keys, set from files the caller made):
+    --usrpwd-dictionary FILE        transport/auth/usrpwd/dictionary_file (user:password lines)
+    --listen tls/127.0.0.1:PORT --tls-certificate CERT --tls-private-key KEY
+        [--tls-root-ca CA --tls-enable-mtls]   transport/link/tls/* (mTLS: clients need a cert signed by CA)
 """
 import argparse
 import json
@@ -19,6 +24,11 @@ def main():
     ap.add_argument("--listen", action="append", default=[])
     ap.add_argument("--no-timestamping", action="store_true")
     ap.add_argument("--lease", type=int, help="the router's lease in ms (Zenoh's default is 10000)")
+    ap.add_argument("--usrpwd-dictionary", help="require user/password authentication from this user:password file")
+    ap.add_argument("--tls-certificate", help="listen_certificate for tls/ endpoints (PEM)")
+    ap.add_argument("--tls-private-key", help="listen_private_key for tls/ endpoints (PEM)")
+    ap.add_argument("--tls-root-ca", help="root_ca_certificate: verifies clients' certificates with --tls-enable-mtls")
+    ap.add_argument("--tls-enable-mtls", action="store_true", help="enable_mtls: require a client certificate")
     args = ap.parse_args()
     listen = args.listen or ["tcp/127.0.0.1:7447"]
     zenoh.init_log_from_env_or("error")
@@ -31,6 +41,15 @@ def main():
         conf.insert_json5("transport/link/tx/lease", str(args.lease))
     if args.no_timestamping:
         conf.insert_json5("timestamping/enabled", "false")
+    if args.usrpwd_dictionary:
+        conf.insert_json5("transport/auth/usrpwd/dictionary_file", json.dumps(args.usrpwd_dictionary))
+    tls = {"listen_certificate": args.tls_certificate, "listen_private_key": args.tls_private_key,
+           "root_ca_certificate": args.tls_root_ca}
+    for key, value in tls.items():
+        if value:
+            conf.insert_json5("transport/link/tls/" + key, json.dumps(value))
+    if args.tls_enable_mtls:
+        conf.insert_json5("transport/link/tls/enable_mtls", "true")
     session = zenoh.open(conf)
     print("ready", str(session.zid()), flush=True)
     done = threading.Event()

@@ -33,6 +33,9 @@ public final class Session: Sendable {
         var connectedWaiters: [CheckedContinuation<Void, Never>] = []
         var closed = false
         var connections = 0
+        /// The last refusal (credentials, certificates) a router answered, for
+        /// an open that gives up: "wrong password" beats "no router reachable".
+        var lastRefusal: TransportError?
     }
 
     private init(config: SessionConfig, group: EventLoopGroup?, logger: Logger) {
@@ -58,6 +61,9 @@ public final class Session: Sendable {
             let connected = await session.waitUntilConnected(timeout: wait)
             if !connected {
                 await session.close()
+                if let refusal = session.link.withLock({ $0.lastRefusal }) {
+                    throw SessionError.refused(refusal.description)
+                }
                 throw SessionError.noRouterReachable(config.connect.map(\.description), wait)
             }
         }
@@ -163,6 +169,11 @@ public final class Session: Sendable {
                         return
                     }
                     break
+                } catch let error as TransportError where error.isRefusal {
+                    // Retrying goes on (a router's dictionary or certificate may be
+                    // fixed meanwhile), but someone has to act: a warning each time.
+                    link.withLock { $0.lastRefusal = error }
+                    logger.warning("connect refused", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 } catch {
                     logger.debug("connect failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 }

@@ -7,6 +7,9 @@ public enum SessionError: Error, Sendable, CustomStringConvertible {
     case notConnected
     case noRouterReachable([String], Duration)
     case closed
+    /// No router accepted the session in time, and the last one refused it
+    /// (credentials, certificates): the reason names the endpoint.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -14,6 +17,7 @@ public enum SessionError: Error, Sendable, CustomStringConvertible {
         case .notConnected: return "not connected to any router"
         case .noRouterReachable(let eps, let d): return "no router reachable at \(eps.joined(separator: ", ")) within \(d)"
         case .closed: return "the session is closed"
+        case .refused(let reason): return "the router refused the session: \(reason)"
         }
     }
 }
