@@ -156,6 +156,7 @@ extension UnicastTransport {
                         ch.eventLoop.makeCompletedFuture {
                             if let tls {
                                 try ch.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                                try ch.pipeline.syncOperations.addHandler(TLSUncleanShutdownFilter())
                             }
                             try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                             try ch.pipeline.syncOperations.addHandler(handler)

@@ -59,7 +59,10 @@ public final class TransportListener: Sendable {
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        if let tls { try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                        if let tls {
+                            try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                            try ch.pipeline.syncOperations.addHandler(TLSUncleanShutdownFilter())
+                        }
                         try ch.pipeline.syncOperations.addHandler(StreamBatchFramer())
                         // The session is named after the device's address, not ours.
                         let peer = ch.remoteAddress.map { Endpoint(proto: endpoint.proto, host: $0.ipAddress ?? "?", port: $0.port ?? 0) } ?? endpoint

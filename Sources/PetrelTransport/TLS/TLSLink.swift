@@ -98,8 +98,8 @@ enum TLSLink {
         switch error {
         case let e as NIOSSLExtraError where e == .failedToValidateHostname:
             return .tls("\(peer)'s certificate at \(endpoint) does not name '\(endpoint.host)' (verify_name_on_connect)")
-        case let e as NIOSSLError:
-            let text = describe(e)
+        case is NIOSSLError, is BoringSSLError:
+            let text = describe(error)
             if text.contains("CERTIFICATE_VERIFY_FAILED") {
                 return .tls("\(peer)'s certificate at \(endpoint) is not signed by a trusted CA (root_ca_certificate): \(text)")
             }
@@ -107,8 +107,6 @@ enum TLSLink {
                 return .tls("\(peer) at \(endpoint) refused the TLS handshake (does it require a client certificate, enable_mtls?): \(text)")
             }
             return .tls("TLS with \(peer) at \(endpoint) failed: \(text)")
-        case let e as BoringSSLError:
-            return .tls("TLS with \(peer) at \(endpoint) failed: \(describe(e))")
         default:
             return nil
         }
@@ -116,5 +114,21 @@ enum TLSLink {
 
     static func describe(_ error: Error) -> String {
         "\(error)"
+    }
+}
+
+/// Zenoh ends a session with its own Close message, and a Zenoh router then
+/// drops the TCP connection without TLS's close_notify: SwiftNIO SSL reports
+/// that as `uncleanShutdown`. Truncation cannot fool the transport (a batch
+/// cut short is a framing error, a session cut short is a closed link), so
+/// this turns it into the plain end of the stream a TCP link would see,
+/// instead of an error logged as a failure.
+final class TLSUncleanShutdownFilter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let e = error as? NIOSSLError, case .uncleanShutdown = e { return }
+        context.fireErrorCaught(error)
     }
 }
