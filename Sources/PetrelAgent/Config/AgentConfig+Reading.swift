@@ -49,7 +49,7 @@ extension AgentConfig {
            let m = s.section("multicast", keys: ["enabled"]) {
             scoutingMulticast = m.read("enabled", v.bool) ?? scoutingMulticast
         }
-        if let t = top.section("transport", keys: ["link", "unicast"]) {
+        if let t = top.section("transport", keys: ["link", "unicast", "auth"]) {
             readTransport(t, v)
         }
         if let a = top.section("adminspace", keys: ["enabled"]) {
@@ -140,7 +140,8 @@ extension AgentConfig {
     }
 
     private mutating func readTransport(_ t: ConfigObject, _ v: ConfigValidator) {
-        if let link = t.section("link", keys: ["tx", "rx"]) {
+        if let link = t.section("link", keys: ["tx", "rx", "tls"]) {
+            if let tls = link.section("tls", keys: Self.tlsKeys) { readTLS(tls, v) }
             if let tx = link.section("tx", keys: ["lease", "keep_alive", "batch_size"]) {
                 if let n = tx.read("lease", { v.integer($0, $1, in: 100...86_400_000, unit: "ms") }) {
                     transport.leaseMilliseconds = UInt64(n)
@@ -162,6 +163,9 @@ extension AgentConfig {
             if let q = unicast.section("qos", keys: ["enabled"]) {
                 transport.qos = q.read("enabled", v.bool) ?? transport.qos
             }
+        }
+        if let auth = t.section("auth", keys: ["usrpwd"]), let u = auth.section("usrpwd", keys: ["user", "password", "dictionary_file"]) {
+            readUsrPwd(u, v)
         }
     }
 }

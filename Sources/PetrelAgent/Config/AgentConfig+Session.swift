@@ -21,6 +21,9 @@ extension AgentConfig {
         s.transport.maxMessageSize = transport.maxMessageSize
         s.transport.qos = transport.qos
         s.transport.openTimeoutMilliseconds = transport.openTimeoutMilliseconds
+        s.transport.usrpwd = transport.usrpwd
+        s.transport.usrpwdDictionary = transport.usrpwdDictionary
+        s.transport.tls = transport.tls
         return s
     }
 

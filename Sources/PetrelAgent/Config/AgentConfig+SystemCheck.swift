@@ -35,6 +35,7 @@ extension AgentConfig {
                 }
             }
         }
+        problems += checkTLS()
         let dir = buffer.dir ?? DataDirectory.defaultPath()
         if let problem = Self.directoryProblem(dir) {
             report("buffer.dir", buffer.dir == nil ? "the default data directory \(problem)" : problem)

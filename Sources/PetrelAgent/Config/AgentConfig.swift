@@ -59,6 +59,15 @@ public struct AgentConfig: Sendable, Equatable {
         public var qos: Bool
         /// `transport.unicast.open_timeout` (ms).
         public var openTimeoutMilliseconds: Int64
+        /// `transport.auth.usrpwd.user` / `password`: what the uplink proves
+        /// to the router. Its descriptions never show the password.
+        public var usrpwd: UsrPwdCredentials?
+        /// `transport.auth.usrpwd.dictionary_file`: the users local listeners
+        /// accept (read when the configuration is), and where it was read from.
+        public var usrpwdDictionary: UsrPwdDictionary?
+        public var usrpwdDictionaryFile: String?
+        /// `transport.link.tls`: certificates for `tls/` endpoints.
+        public var tls = TLSConfig()
 
         public init() {
             let defaults = TransportConfig(zid: AgentConfig.placeholderID)
