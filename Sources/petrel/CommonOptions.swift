@@ -1,4 +1,5 @@
 import Logging
+import PetrelAgent
 import PetrelSession
 import PetrelTransport
 import PetrelWire
@@ -37,6 +38,17 @@ struct ConnectionOptions: Sendable {
         var endpoints: [Endpoint] = []
         for t in texts {
             do { endpoints.append(try Endpoint(t)) } catch { throw UsageError("--connect: \(error)") }
+        }
+        if let config {
+            // The file's routers and transport section (credentials, TLS
+            // certificates, lease…), so secrets stay off the command line;
+            // -e replaces its routers. Tools do not stamp samples, as before.
+            let file: AgentConfig
+            do { file = try AgentConfig.load(path: config) } catch { throw ToolError("\(error)") }
+            var s = file.sessionConfig()
+            if !connect.isEmpty { s.connect = endpoints }
+            s.timestamping = false
+            return s
         }
         return SessionConfig(connect: endpoints)
     }
