@@ -180,6 +180,55 @@ extension InteropTests {
             #expect(why.contains("refused the TLS handshake"), "\(why)")
         }
 
+        @Test("petrel put reaches the router over tls/ with the CA from its -c file")
+        func toolOverTLS() async throws {
+            let pki = try await TestPKI.make()
+            defer { pki.dir.remove() }
+            let (router, tlsPort) = try await Self.tlsRouter(pki)
+            defer { router.process.kill() }
+            let pySub = try await PythonZenoh.startReady(router, ["sub", "tool/tls", "--count", "1", "--timeout", "30"])
+            defer { pySub.kill() }
+            let conf = try pki.dir.write("tool.json5", "{ transport: { link: { tls: { root_ca_certificate: '\(pki.caCert)' } } } }")
+            let put = try await PetrelTool.run(["put", "-c", conf, "-e", "tls/localhost:\(tlsPort)", "tool/tls", "via the tool"])
+            #expect(put.status == 0, "\(put.err)")
+            let line = await pySub.waitForLine(timeout: .seconds(20)) { $0.contains("\"payload\"") }
+            #expect(line.flatMap(jsonObject)?["payload"] as? String == "via the tool")
+            // Without the CA the tool says why it could not connect.
+            let refused = try await PetrelTool.run(["put", "-e", "tls/localhost:\(tlsPort)", "tool/tls", "x", "--timeout", "2"])
+            #expect(refused.status != 0)
+            #expect(refused.err.joined().contains("not signed by a trusted CA"), "\(refused.err)")
+        }
+
+        @Test("the agent's tls/ listener accepts Zenoh's client and a Petrel device that trust its CA, and forwards their data")
+        func agentTLSListener() async throws {
+            let pki = try await TestPKI.make()
+            defer { pki.dir.remove() }
+            let router = try await ZenohRouter.start()
+            defer { router.process.kill() }
+            let listen = "tls/127.0.0.1:\(TestEnvironment.freePort())"
+            let config = try pki.dir.write("agent.json5", """
+                { connect: { endpoints: ["\(router.tcp)"] }, listen: { endpoints: ["\(listen)"] },
+                  transport: { link: { tls: { listen_certificate: "\(pki.serverCert)", listen_private_key: "\(pki.serverKey)" } } } }
+                """)
+            let agent = try await AgentAuthInteropTests.startAgent(config: config, waitFor: ["session open", "listening"])
+            defer { agent.kill() }
+            let watcher = try await openSession(router.tcp)
+            let upstream = Collector<String>()
+            _ = try await watcher.declareSubscriber("dev/**") { upstream.add("\($0.key)=\(String(decoding: $0.payload, as: UTF8.self))") }
+
+            let device = try await openSession(listen, configure: Self.tls { $0.rootCACertificate = pki.caCert })
+            let crossed = await eventually(timeout: .seconds(20)) {
+                try? await device.put("dev/petrel", Array("tls-in".utf8))
+                return await upstream.wait(for: 1, timeout: .milliseconds(200)).contains("dev/petrel=tls-in")
+            }
+            #expect(crossed, "\(upstream.values)")
+            await device.close()
+            let py = try PythonZenoh.startAt(listen, ["--set", "transport/link/tls/root_ca_certificate=\"\(pki.caCert)\"", "put", "dev/python", "tls-in"])
+            #expect(await py.waitForExit() == 0, "\(py.errorOutput.suffix(3))")
+            #expect(await eventually { upstream.values.contains("dev/python=tls-in") }, "\(upstream.values)")
+            await watcher.close()
+        }
+
         @Test("TLS settings that cannot work are errors naming the setting, before any connection")
         func badSettings() async throws {
             var tls = TLSConfig()
