@@ -120,6 +120,7 @@ let package = Package(
         .testTarget(name: "PetrelSessionExampleTests", dependencies: ["PetrelSession"]),
         .testTarget(name: "PetrelGatewayTests", dependencies: [
             "PetrelGateway", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            "PetrelTestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),

@@ -31,6 +31,8 @@ public struct TransportConfig: Sendable {
     /// board, a contended VM) dropped fragments of a 4 MiB put; at this rate it
     /// may stall for about 12 ms.
     public var datagramPacingBytesPerMillisecond: Int = 16 << 10
+    /// Caps on what an accepted session may hold (the gateway's devices); none by default.
+    public var limits = SessionLimits()
 
     public init(zid: ZenohID = .random()) {
         self.zid = zid
@@ -59,6 +61,8 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
     case malformed(String)
     case leaseExpired(UInt64)
     case closed
+    /// The peer went over one of the caps of `SessionLimits` (the gateway's devices).
+    case overLimit(SessionLimit, String)
 
     public var description: String {
         switch self {
@@ -69,6 +73,7 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
         case .malformed(let s): return "malformed data from the peer: \(s)"
         case .leaseExpired(let ms): return "the peer was silent for its whole lease (\(ms) ms)"
         case .closed: return "the session is closed"
+        case .overLimit(let limit, let s): return "over the limit \(limit.configKey): \(s)"
         }
     }
 
