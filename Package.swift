@@ -134,6 +134,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The transport state machine under fuzzing (Fuzz/README.md): a library, so scripts/fuzz-transport can build
+        // it with -sanitize=fuzzer and the unit tests can run it seeded.
+        .target(name: "PetrelTransportFuzz", dependencies: [
+            "PetrelTransport", "PetrelWire", "PetrelTime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Fuzz/TransportFuzz"),
+        .testTarget(name: "PetrelTransportFuzzTests", dependencies: ["PetrelTransportFuzz", "PetrelTestSupport"]),
         // Benchmarks (scripts/bench): codec speed and allocations per operation.
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(
