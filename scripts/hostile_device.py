@@ -15,6 +15,9 @@ ATTACK:
                 time, then drops them all without a Close), and half-open
                 handshakes (an InitSyn, never an OpenSyn) beside them
   all           the three at once, each in a thread of its own
+  puts          (not part of all) publishes 1900-byte puts as fast as the
+                gateway reads them: with a slow router upstream, the gateway
+                must hold its reads rather than queue them all
 
 Runs for --duration seconds, then prints one JSON line of what it did and
 what the gateway answered: how many sessions were opened and refused, how
@@ -31,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from zenoh_bytes import zint  # noqa: E402
-from pico_device import init_syn, open_syn, frame, declare_subscriber  # noqa: E402
+from pico_device import init_syn, open_syn, frame, declare_subscriber, declare_keyexpr, push_put  # noqa: E402
 
 
 class Counters:
@@ -224,6 +227,27 @@ def endless_fragments(host, port, until):
         link.drop()
 
 
+def flood_puts(host, port, until):
+    """Puts of 1900 bytes (a batch of zenoh-pico's 2048 each), as fast as TCP takes them."""
+    payload = os.urandom(1900)
+    try:
+        link = open_session(host, port)
+    except (Closed, OSError):
+        COUNTS.add("putSessionsRefused")
+        return
+    try:
+        link.send(frame(0, declare_keyexpr(1, "hostile/puts")))
+        sn = 1
+        while time.monotonic() < until:
+            link.send(frame(sn, push_put(1, payload)))
+            sn += 1
+            COUNTS.add("putsSent")
+            COUNTS.add("putBytesSent", len(payload))
+    except Closed as c:
+        closed_by_gateway(c.reason)
+    link.drop()
+
+
 def session_loop(host, port, until, per_round):
     """Sessions opened in a loop and held (up to `per_round`), then all dropped
     without a Close; beside them handshakes left half-open."""
@@ -261,7 +285,7 @@ def session_loop(host, port, until, per_round):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("endpoint")
-    ap.add_argument("attack", choices=["declarations", "fragments", "sessions", "all"])
+    ap.add_argument("attack", choices=["declarations", "fragments", "sessions", "all", "puts"])
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--sessions", type=int, default=100)
     args = ap.parse_args()
@@ -277,6 +301,7 @@ def main():
         "sessions": lambda: session_loop(host, port, until, args.sessions),
     }
     chosen = list(attacks) if args.attack == "all" else [args.attack]
+    attacks["puts"] = lambda: flood_puts(host, port, until)
     threads = [threading.Thread(target=attacks[a], daemon=True) for a in chosen]
     for t in threads:
         t.start()

@@ -342,7 +342,7 @@ public final class Agent: Sendable {
     static func gatewayStatus(_ gateway: Gateway) -> [String: UInt64] {
         let totals = gateway.statistics
         var g: [String: UInt64] = ["sessionsAccepted": totals.sessionsAccepted, "devices": UInt64(gateway.devices.count),
-                                   "reassemblyBytes": UInt64(max(gateway.reassemblyBudget.inUse, 0))]
+                                   "reassemblyBytes": UInt64(max(gateway.reassemblyBudget.inUse, 0)), "readsHeld": totals.readsHeld]
         for limit in SessionLimit.allCases {
             g["overLimit.\(limit.configKey)"] = totals.overLimit[limit] ?? 0
         }

@@ -13,6 +13,8 @@ protocol DeviceLink: AnyObject, Sendable {
     func deliver<M: WireEncodable>(_ message: M, priority: Priority) -> Bool
     /// Closes the session with a Close for the device giving `reason`.
     func end(reason: UInt8) async
+    /// Stops reading from the device until `resume` returns (backpressure).
+    func holdReads(until resume: @escaping @Sendable () async -> Void)
 }
 
 extension DeviceLink {

@@ -38,6 +38,8 @@ public final class Gateway: TransportDelegate, Sendable {
     public let reassemblyBudget: ReassemblyBudget
     /// Devices being closed for going over a cap: nothing more they send is handled.
     let refused = Mutex<Set<ObjectIdentifier>>([])
+    /// Devices whose reads are held until the uplink has room again.
+    let held = Mutex<Set<UInt32>>([])
 
     public struct Totals: Sendable, Equatable {
         public var sessionsAccepted: UInt64 = 0
@@ -48,6 +50,8 @@ public final class Gateway: TransportDelegate, Sendable {
         public var unknownKeyExprs: UInt64 = 0
         /// Device sessions closed for going over a cap, by cap.
         public var overLimit: [SessionLimit: UInt64] = [:]
+        /// Times a device's reads were held because the uplink was congested.
+        public var readsHeld: UInt64 = 0
     }
 
     /// What the admin space shows of one device session.
@@ -281,6 +285,26 @@ public final class Gateway: TransportDelegate, Sendable {
             if !session.relay(.delete, key: k, payload: [], options: options) {
                 undelivered?(Sample(kind: .delete, key: k.string, timestamp: options.timestamp, attachment: d.attachment))
             }
+        }
+        holdIfUplinkCongested(id)
+    }
+
+    /// Bytes from a device in flight: while the uplink's queue is over its
+    /// watermark (a router slower than the device), the device's reads are
+    /// held until there is room, as a Zenoh router applies backpressure to a
+    /// publisher, instead of its samples piling up in the uplink's queue.
+    private func holdIfUplinkCongested(_ id: UInt32) {
+        guard let uplink = session.currentTransport, uplink.isCongested else { return }
+        guard held.withLock({ $0.insert(id).inserted }) else { return }
+        guard let transport = faces.withLock({ $0[id]?.transport }) else {
+            held.withLock { _ = $0.remove(id) }
+            return
+        }
+        count { $0.readsHeld += 1 }
+        logger.debug("uplink congested: holding a device's reads", metadata: ["device": "\(transport.parameters.remoteZID)"])
+        transport.holdReads { [weak self] in
+            await uplink.waitForRoom()
+            self?.held.withLock { _ = $0.remove(id) }
         }
     }
 

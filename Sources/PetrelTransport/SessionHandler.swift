@@ -63,8 +63,9 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
         if let cap = config.limits.maxInFlightBytes {
             // A device that stops reading: what the gateway queues for it would grow without bound.
             tx.onInFlightOverLimit = { [weak self, loop = channel.eventLoop] queued in
+                guard let handler = self else { return }
                 loop.execute {
-                    self?.fail(.overLimit(.inFlight, "\(queued) bytes queued toward the peer and not read, over \(cap)"))
+                    handler.fail(.overLimit(.inFlight, "\(queued) bytes queued toward the peer and not read, over \(cap)"))
                 }
             }
         }

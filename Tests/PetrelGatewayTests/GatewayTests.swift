@@ -38,6 +38,10 @@ final class FakeDevice: DeviceLink, Sendable {
 
     func end(reason: UInt8) async { endings.withLock { $0.append(reason) } }
 
+    func holdReads(until resume: @escaping @Sendable () async -> Void) {
+        Task { await resume() }
+    }
+
     func received<T>(_ type: T.Type) -> [T] { sent.withLock { $0.compactMap { $0 as? T } } }
     var declarations: [Declare] { received(Declare.self) }
     var pushes: [Push] { received(Push.self) }

@@ -122,5 +122,53 @@ extension InteropTests {
             print("hostile device: \(figures)")
             #expect(peakHWM > 0 && peakHWM < Self.memoryCapKiB && (after?.hwm ?? .max) < Self.memoryCapKiB, "\(figures)")
         }
+
+        @Test("a device publishing faster than a frozen router takes: its reads are held, not queued, and memory stays under its cap")
+        func backpressure() async throws {
+            let router = try await ZenohRouter.start()
+            defer { router.process.kill() }
+            let dir = AgentInteropTests.dataDir()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let listen = "tcp/127.0.0.1:\(TestEnvironment.freePort())"
+            let config = "\(dir)/gateway.json5"
+            try """
+                { connect: { endpoints: ["\(router.tcp)"] }, listen: { endpoints: ["\(listen)"] }, heartbeat: { interval: "0s" } }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            try TestEnvironment.requirePetrel()
+            let agent = try TestProcess("petrel agent (gateway)", executable: TestEnvironment.petrel, arguments: ["agent", "-c", config],
+                                        environment: ["PETREL_DATA_DIR": dir])
+            defer { agent.kill() }
+            #expect(await SerialAgent.waitForLog(agent, "listening"), "\(agent.errorOutput.suffix(5))")
+            #expect(await SerialAgent.waitForLog(agent, "session open"), "\(agent.errorOutput.suffix(5))")
+            // A subscriber at the router, so the agent sends the device's puts upstream.
+            let atRouter = try await PythonZenoh.startReady(router, ["sub", "hostile/**", "--timeout", "60", "--summary"])
+            defer { atRouter.kill() }
+
+            try TestEnvironment.requirePython()
+            let flood = try TestProcess("hostile device (puts)", executable: TestEnvironment.python,
+                                        arguments: [TestEnvironment.script("hostile_device.py"), listen, "puts", "--duration", "9"])
+            defer { flood.kill() }
+            try await Task.sleep(for: .seconds(1))
+            // The router stops reading (within its 10 s lease, so the uplink stays): the agent's queue toward it fills.
+            router.freeze()
+            var peakHWM = 0
+            let thawAt = ContinuousClock.now + .seconds(6)
+            while ContinuousClock.now < thawAt {
+                if let m = Self.memory(agent.pid) { peakHWM = max(peakHWM, m.hwm) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            router.thaw()
+            #expect(await flood.waitForExit(timeout: .seconds(20)) == 0, "\(flood.errorOutput.suffix(5))")
+            let report = flood.output.last { $0.hasPrefix("done ") }.flatMap { jsonObject(String($0.dropFirst(5))) } ?? [:]
+            if let m = Self.memory(agent.pid) { peakHWM = max(peakHWM, m.hwm) }
+
+            let status = try await PythonZenoh.run(router, ["get", "@/**/petrel/status", "--timeout", "3"]).compactMap(jsonObject).first
+            let gateway = (status?["payload"] as? String).flatMap(jsonObject)?["gateway"] as? [String: Any]
+            let figures = "agent VmHWM \(peakHWM) KiB (cap \(Self.memoryCapKiB)); device: \(report); gateway: \(String(describing: gateway))"
+            print("backpressure: \(figures)")
+            #expect((gateway?["readsHeld"] as? Int ?? 0) > 0, "the device's reads were never held: \(figures)")
+            #expect(peakHWM > 0 && peakHWM < Self.memoryCapKiB, "\(figures)")
+            #expect(agent.isRunning)
+        }
     }
 }
