@@ -296,7 +296,8 @@ public final class Gateway: TransportDelegate, Sendable {
     private func holdIfUplinkCongested(_ id: UInt32) {
         guard let uplink = session.currentTransport, uplink.isCongested else { return }
         guard held.withLock({ $0.insert(id).inserted }) else { return }
-        guard let transport = faces.withLock({ $0[id]?.transport }) else {
+        // A serial line is slow enough not to matter, and its few KiB of kernel buffer would overflow while held.
+        guard let transport = faces.withLock({ $0[id]?.transport }), transport.endpoint.proto != .serial else {
             held.withLock { _ = $0.remove(id) }
             return
         }
