@@ -123,6 +123,7 @@ let package = Package(
         .testTarget(name: "PetrelSessionExampleTests", dependencies: ["PetrelSession"]),
         .testTarget(name: "PetrelGatewayTests", dependencies: [
             "PetrelGateway", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelWire", "PetrelTime",
+            "PetrelTestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PetrelMQTTTests", dependencies: ["PetrelMQTT", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelSerialTests", dependencies: ["PetrelSerial", "PetrelKeyExpr", "PetrelTestSupport"]),
@@ -138,6 +139,15 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
+        // The transport state machine under fuzzing (Fuzz/README.md): a library, so scripts/fuzz-transport can build
+        // it with -sanitize=fuzzer and the unit tests can run it seeded.
+        .target(name: "PetrelTransportFuzz", dependencies: [
+            "PetrelTransport", "PetrelWire", "PetrelTime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Fuzz/TransportFuzz"),
+        .testTarget(name: "PetrelTransportFuzzTests", dependencies: ["PetrelTransportFuzz", "PetrelTestSupport"]),
         // Benchmarks (scripts/bench): codec speed and allocations per operation.
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(

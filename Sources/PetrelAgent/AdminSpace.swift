@@ -80,6 +80,8 @@ struct AgentStatus: Sendable {
     var buffer: [String: UInt64]
     var storages: [String: UInt64]
     var version: Version
+    /// The gateway's counters (devices over its caps); nil without listen endpoints.
+    var gateway: [String: UInt64]? = nil
 }
 
 extension AgentStatus: JSONWritable {
@@ -87,6 +89,7 @@ extension AgentStatus: JSONWritable {
         w.object { o in
             o.field("buffer", buffer)
             o.field("counters", counters)
+            o.fieldIfPresent("gateway", gateway)
             o.field("links", links)
             o.field("mode", mode)
             o.field("sessions", sessions)

@@ -122,7 +122,7 @@ public final class Agent: Sendable {
         // The gateway role: devices' sessions on the listen endpoints.
         if !config.listen.isEmpty {
             // A device's readings while the router is away wait in the offline buffer like the agent's own.
-            let gateway = Gateway(session: session, logger: logger) { [weak uplink] sample in
+            let gateway = Gateway(session: session, logger: logger, limits: config.gatewayLimits) { [weak uplink] sample in
                 guard let uplink, let ts = sample.timestamp else { return }
                 uplink.keepForReplay(UplinkSample(kind: sample.kind, key: sample.key, payload: Array(sample.payload),
                                                   encoding: sample.encoding, timestamp: ts, attachment: sample.attachment.map(Array.init)))
@@ -305,6 +305,7 @@ public final class Agent: Sendable {
             }
         }
         var sessions: [AgentStatus.SessionInfo] = []
+        var gatewayStatus: [String: UInt64]?
         if let t = transport, t.isOpen {
             sessions.append(.init(role: "upstream", peer: t.parameters.remoteZID.description,
                                   whatAmI: "\(t.parameters.remoteWhatAmI)", link: t.endpoint.description))
@@ -320,6 +321,7 @@ public final class Agent: Sendable {
                 sessions.append(.init(role: "device", peer: d.zid, whatAmI: d.whatAmI, link: d.link, subscribers: d.subscribers,
                                       queryables: d.queryables, tokens: d.tokens, samplesIn: d.samplesIn, samplesOut: d.samplesOut))
             }
+            gatewayStatus = Self.gatewayStatus(gateway)
         }
         let elapsed = ContinuousClock.now - started
         return AgentStatus(
@@ -330,7 +332,21 @@ public final class Agent: Sendable {
                             queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
                             reconnects: stats.reconnects, framingErrors: state.withLock { $0.gateway }?.framingErrors ?? 0),
             buffer: buffer, storages: storages?.sizes ?? [:],
-            version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
+            version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift),
+            gateway: gatewayStatus)
+    }
+
+    /// The gateway's counters for the admin space: sessions accepted, devices
+    /// closed over each cap (`overLimit.<config key>`), and the reassembly
+    /// bytes all devices hold now.
+    static func gatewayStatus(_ gateway: Gateway) -> [String: UInt64] {
+        let totals = gateway.statistics
+        var g: [String: UInt64] = ["sessionsAccepted": totals.sessionsAccepted, "devices": UInt64(gateway.devices.count),
+                                   "reassemblyBytes": UInt64(max(gateway.reassemblyBudget.inUse, 0)), "readsHeld": totals.readsHeld]
+        for limit in SessionLimit.allCases {
+            g["overLimit.\(limit.configKey)"] = totals.overLimit[limit] ?? 0
+        }
+        return g
     }
 }
 

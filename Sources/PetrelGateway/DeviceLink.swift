@@ -11,8 +11,15 @@ protocol DeviceLink: AnyObject, Sendable {
     /// Queues `message` for the device; false once the session is closed.
     @discardableResult
     func deliver<M: WireEncodable>(_ message: M, priority: Priority) -> Bool
-    /// Closes the session (with a Close for the device).
-    func end() async
+    /// Closes the session with a Close for the device giving `reason`.
+    func end(reason: UInt8) async
+    /// Stops reading from the device until `resume` returns (backpressure).
+    func holdReads(until resume: @escaping @Sendable () async -> Void)
+}
+
+extension DeviceLink {
+    /// Closes the session (with a Close for the device, reason generic).
+    func end() async { await end(reason: Close.generic) }
 }
 
 extension UnicastTransport: DeviceLink {
@@ -21,5 +28,5 @@ extension UnicastTransport: DeviceLink {
         send(message, priority: priority)
     }
 
-    func end() async { await close() }
+    func end(reason: UInt8) async { await close(reason: reason) }
 }

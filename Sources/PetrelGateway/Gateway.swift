@@ -32,6 +32,14 @@ public final class Gateway: TransportDelegate, Sendable {
     let work = SerialWork()
     /// A pass over the devices' interest answers is queued on `work`.
     let refreshQueued = Atomic<Bool>(false)
+    /// What one device may make the gateway hold.
+    public let limits: GatewayLimits
+    /// The reassembly bytes all device sessions share (`limits.maxReassemblyBytesTotal`).
+    public let reassemblyBudget: ReassemblyBudget
+    /// Devices being closed for going over a cap: nothing more they send is handled.
+    let refused = Mutex<Set<ObjectIdentifier>>([])
+    /// Devices whose reads are held until the uplink has room again.
+    let held = Mutex<Set<UInt32>>([])
 
     public struct Totals: Sendable, Equatable {
         public var sessionsAccepted: UInt64 = 0
@@ -40,6 +48,10 @@ public final class Gateway: TransportDelegate, Sendable {
         public var queriesFromDevices: UInt64 = 0
         public var queriesToDevices: UInt64 = 0
         public var unknownKeyExprs: UInt64 = 0
+        /// Device sessions closed for going over a cap, by cap.
+        public var overLimit: [SessionLimit: UInt64] = [:]
+        /// Times a device's reads were held because the uplink was congested.
+        public var readsHeld: UInt64 = 0
     }
 
     /// What the admin space shows of one device session.
@@ -58,10 +70,12 @@ public final class Gateway: TransportDelegate, Sendable {
     /// offline buffer); without it they are dropped and counted.
     let undelivered: (@Sendable (Sample) -> Void)?
 
-    public init(session: Session, logger: Logger = Logger(label: "petrel.gateway"),
+    public init(session: Session, logger: Logger = Logger(label: "petrel.gateway"), limits: GatewayLimits = GatewayLimits(),
                 undelivered: (@Sendable (Sample) -> Void)? = nil) {
         self.session = session
         self.logger = logger
+        self.limits = limits
+        self.reassemblyBudget = ReassemblyBudget(limit: limits.maxReassemblyBytesTotal)
         self.undelivered = undelivered
         // Devices' interests are answered from what the network declares, and
         // (with an offline buffer) from whether a router is there at all.
@@ -73,6 +87,11 @@ public final class Gateway: TransportDelegate, Sendable {
     /// - Throws: `TransportError.link` naming the endpoint.
     @discardableResult
     public func listen(on endpoint: Endpoint, config: TransportConfig, group: EventLoopGroup) async throws -> TransportListener {
+        // The caps a device's own session handler enforces.
+        var config = config
+        config.limits = SessionLimits(maxInFlightBytes: limits.maxInFlightBytesPerSession,
+                                      maxReassemblyBytes: limits.maxReassemblyBytesPerSession,
+                                      reassemblyBudget: reassemblyBudget)
         let listener = try await TransportListener.listen(on: endpoint, config: config, group: group, delegate: self,
                                                           logger: logger) { [weak self] t in self?.accepted(t) }
         listeners.withLock { $0.append(listener) }
@@ -127,22 +146,43 @@ public final class Gateway: TransportDelegate, Sendable {
 
     // MARK: Sessions coming and going
 
-    private func accepted(_ transport: any DeviceLink) {
-        _ = face(for: transport)
+    func accepted(_ transport: any DeviceLink) {
+        guard face(for: transport) != nil else { return }
         count { $0.sessionsAccepted += 1 }
         logger.info("device session open", metadata: ["link": "\(transport.endpoint)",
                                                         "device": "\(transport.parameters.remoteZID)",
                                                         "whatami": "\(transport.parameters.remoteWhatAmI)"])
     }
 
-    /// The face of `transport`, registered on first sight.
-    func face(for transport: any DeviceLink) -> UInt32 {
-        faces.withLock { fs in
-            if let f = fs.values.first(where: { $0.transport === transport }) { return f.id }
+    /// The face of `transport`, registered on first sight; nil for a device
+    /// being closed over a cap, or one more than `limits.maxSessions` (which
+    /// is then closed).
+    func face(for transport: any DeviceLink) -> UInt32? {
+        if refused.withLock({ $0.contains(ObjectIdentifier(transport)) }) { return nil }
+        let (id, open) = faces.withLock { fs -> (UInt32?, Int) in
+            if let f = fs.values.first(where: { $0.transport === transport }) { return (f.id, fs.count) }
+            guard fs.count < limits.maxSessions else { return (nil, fs.count) }
             let id = nextFaceID.add(1, ordering: .relaxed).oldValue
             fs[id] = Face(id: id, transport: transport)
-            return id
+            return (id, fs.count)
         }
+        if id == nil { refuse(transport, over: .sessions, "\(open) device sessions are open") }
+        return id
+    }
+
+    /// Closes a device that went over a cap, with the cap's Close reason; logs
+    /// and counts it once. Its declarations leave with it (`linkClosed`).
+    func refuse(_ transport: any DeviceLink, over limit: SessionLimit, _ detail: String) {
+        guard refused.withLock({ $0.insert(ObjectIdentifier(transport)).inserted }) else { return }
+        noteOverLimit(transport, limit, detail)
+        Task { await transport.end(reason: limit.closeReason) }
+    }
+
+    private func noteOverLimit(_ transport: any DeviceLink, _ limit: SessionLimit, _ detail: String) {
+        count { $0.overLimit[limit, default: 0] += 1 }
+        logger.warning("device closed: over the gateway's \(limit.configKey) (\(limits.value(of: limit)))",
+                       metadata: ["link": "\(transport.endpoint)", "device": "\(transport.parameters.remoteZID)",
+                                  "limit": "\(limit.configKey)", "detail": "\(detail)"])
     }
 
     public func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability) {
@@ -155,7 +195,10 @@ public final class Gateway: TransportDelegate, Sendable {
 
     /// A message from a device.
     func receive(_ message: consuming NetworkMessage, from transport: any DeviceLink, reliability: Reliability) {
-        let id = face(for: transport)
+        guard let id = face(for: transport) else { return }
+        let message = message
+        if case .declare = message { if overDeclarationCap(message, id: id, transport) { return } }
+        if case .interest = message { if overDeclarationCap(message, id: id, transport) { return } }
         switch consume message {
         case .push(let push): relayPush(push, from: id, reliability: reliability)
         case .declare(let d): handleDeclare(d, from: id)
@@ -167,8 +210,24 @@ public final class Gateway: TransportDelegate, Sendable {
         }
     }
 
+    /// Whether `message` would take the device past its declarations cap (it is then closed).
+    private func overDeclarationCap(_ message: NetworkMessage, id: UInt32, _ transport: any DeviceLink) -> Bool {
+        let held = faces.withLock { fs -> Int? in
+            guard let f = fs[id], f.declarationCount >= limits.maxDeclarationsPerSession, f.adds(message) else { return nil }
+            return f.declarationCount
+        }
+        guard let held else { return false }
+        refuse(transport, over: .declarations, "\(held) declarations held, one more sent")
+        return true
+    }
+
     /// A device's session ended: closed by either side, lease expired, link lost.
     func linkClosed(_ transport: any DeviceLink, error: TransportError?) {
+        let wasRefused = refused.withLock { $0.remove(ObjectIdentifier(transport)) != nil }
+        if case .overLimit(let limit, let detail) = error, !wasRefused {
+            // A cap the device's own session handler enforces (bytes in flight, reassembly).
+            noteOverLimit(transport, limit, detail)
+        }
         let gone: Face? = faces.withLock { fs in
             guard let f = fs.values.first(where: { $0.transport === transport }) else { return nil }
             return fs.removeValue(forKey: f.id)
@@ -226,6 +285,27 @@ public final class Gateway: TransportDelegate, Sendable {
             if !session.relay(.delete, key: k, payload: [], options: options) {
                 undelivered?(Sample(kind: .delete, key: k.string, timestamp: options.timestamp, attachment: d.attachment))
             }
+        }
+        holdIfUplinkCongested(id)
+    }
+
+    /// Bytes from a device in flight: while the uplink's queue is over its
+    /// watermark (a router slower than the device), the device's reads are
+    /// held until there is room, as a Zenoh router applies backpressure to a
+    /// publisher, instead of its samples piling up in the uplink's queue.
+    private func holdIfUplinkCongested(_ id: UInt32) {
+        guard let uplink = session.currentTransport, uplink.isCongested else { return }
+        guard held.withLock({ $0.insert(id).inserted }) else { return }
+        // A serial line is slow enough not to matter, and its few KiB of kernel buffer would overflow while held.
+        guard let transport = faces.withLock({ $0[id]?.transport }), transport.endpoint.proto != .serial else {
+            held.withLock { _ = $0.remove(id) }
+            return
+        }
+        count { $0.readsHeld += 1 }
+        logger.debug("uplink congested: holding a device's reads", metadata: ["device": "\(transport.parameters.remoteZID)"])
+        transport.holdReads { [weak self] in
+            await uplink.waitForRoom()
+            self?.held.withLock { _ = $0.remove(id) }
         }
     }
 

@@ -25,6 +25,9 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// behind it are duplicates or stale.
     private var lastRxSN: [UInt64]
     private var reassembly: [Reassembly] = Array(repeating: Reassembly(), count: ChannelIndex.count)
+    /// Bytes of partial messages counted against `config.limits` (and reserved
+    /// from its shared budget), as of the last fragment.
+    private var reassemblyHeld = 0
 
     private enum State {
         case open
@@ -53,9 +56,19 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
                                            patch: parameters.patch, space: space, initialSN: parameters.localInitialSN)
         settings.highWatermark = config.txQueueBytes
         settings.maxMessageSize = config.maxMessageSize
+        settings.maxInFlightBytes = config.limits.maxInFlightBytes
         if framing.isPaced { settings.pacingBytesPerMillisecond = config.datagramPacingBytesPerMillisecond }
         let tx = TxPipeline(channel: channel, settings: settings)
         self.transport = UnicastTransport(endpoint: endpoint, parameters: parameters, tx: tx, channel: channel)
+        if let cap = config.limits.maxInFlightBytes {
+            // A device that stops reading: what the gateway queues for it would grow without bound.
+            tx.onInFlightOverLimit = { [weak self, loop = channel.eventLoop] queued in
+                guard let handler = self else { return }
+                loop.execute {
+                    handler.fail(.overLimit(.inFlight, "\(queued) bytes queued toward the peer and not read, over \(cap)"))
+                }
+            }
+        }
     }
 
     // MARK: Timers
@@ -85,6 +98,38 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimers()
+        releaseReassembly()
+    }
+
+    /// Gives the partial messages' bytes back to the shared budget: the session is gone.
+    private func releaseReassembly() {
+        for i in reassembly.indices { reassembly[i].reset() }
+        if reassemblyHeld > 0 { config.limits.reassemblyBudget?.release(reassemblyHeld) }
+        reassemblyHeld = 0
+    }
+
+    /// Counts the partial messages held against the session's and the shared
+    /// cap; a peer over either is closed (a reassembly that never ends would
+    /// otherwise grow up to the message size limit on each of 16 channels).
+    private func accountReassembly() throws {
+        let limits = config.limits
+        guard limits.maxReassemblyBytes != nil || limits.reassemblyBudget != nil else { return }
+        let held = reassembly.reduce(0) { $0 + $1.buffer.count }
+        if let cap = limits.maxReassemblyBytes, held > cap {
+            throw TransportError.overLimit(.reassembly, "\(held) bytes of unfinished fragmented messages, over \(cap)")
+        }
+        if let budget = limits.reassemblyBudget {
+            let delta = held - reassemblyHeld
+            if delta > 0 {
+                guard budget.reserve(delta) else {
+                    throw TransportError.overLimit(.reassemblyTotal,
+                        "\(held) bytes of unfinished fragmented messages would take all sessions over \(budget.limit)")
+                }
+            } else if delta < 0 {
+                budget.release(-delta)
+            }
+            reassemblyHeld = held
+        }
     }
 
     private func cancelTimers() {
@@ -175,7 +220,9 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
             let idx = ChannelIndex(priority: f.priority ?? .data, reliability: f.reliability).rawValue
             guard space.isNew(f.sn, after: lastRxSN[idx]) else { return }
             lastRxSN[idx] = f.sn
-            switch reassembly[idx].accept(f, patch: patch, space: space, maxMessageSize: config.maxMessageSize) {
+            let outcome = reassembly[idx].accept(f, patch: patch, space: space, maxMessageSize: config.maxMessageSize)
+            try accountReassembly()
+            switch outcome {
             case .pending, .discarded:
                 break
             case .tooLarge:
@@ -212,6 +259,10 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
         } else {
             logger.warning("session closed", metadata: ["endpoint": "\(endpoint)", "reason": "\(error)"])
         }
+        if case .overLimit(let limit, _) = error {
+            // The peer is told why (best effort: one that stopped reading never sees it).
+            transport.tx.sendTransport(.close(Close(reason: limit.closeReason, closesSession: true)))
+        }
         transport.abort()
     }
 
@@ -221,6 +272,7 @@ final class SessionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
+        releaseReassembly()
         var closeError: TransportError? = nil
         switch state {
         case .closed:

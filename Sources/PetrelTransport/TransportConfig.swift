@@ -39,6 +39,8 @@ public struct TransportConfig: Sendable {
     public var usrpwdDictionary: UsrPwdDictionary?
     /// `transport.link.tls`: certificates for `tls/` endpoints.
     public var tls = TLSConfig()
+    /// Caps on what an accepted session may hold (the gateway's devices); none by default.
+    public var limits = SessionLimits()
 
     public init(zid: ZenohID = .random()) {
         self.zid = zid
@@ -74,6 +76,8 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
     /// The TLS layer of a `tls/` link failed: certificates that cannot be
     /// loaded, a peer that cannot be verified or that refused ours.
     case tls(String)
+    /// The peer went over one of the caps of `SessionLimits` (the gateway's devices).
+    case overLimit(SessionLimit, String)
 
     public var description: String {
         switch self {
@@ -86,6 +90,7 @@ public enum TransportError: Error, Sendable, CustomStringConvertible, Equatable 
         case .closed: return "the session is closed"
         case .authentication(let s): return "authentication failed: \(s)"
         case .tls(let s): return "TLS failed: \(s)"
+        case .overLimit(let limit, let s): return "over the limit \(limit.configKey): \(s)"
         }
     }
 

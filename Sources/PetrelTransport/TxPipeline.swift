@@ -24,6 +24,9 @@ final class TxPipeline: @unchecked Sendable {
         /// Producers wait when this many bytes are queued and not yet written.
         var highWatermark: Int = 4 << 20
         var maxMessageSize: Int = 64 << 20
+        /// Queued bytes (this queue and the socket's write buffer) over which
+        /// `onInFlightOverLimit` is called, once; nil: no cap (the uplink).
+        var maxInFlightBytes: Int? = nil
         /// Datagram links have no flow control: a burst larger than the peer's
         /// socket buffer is lost. Bytes written per millisecond at most (nil: no pacing).
         var pacingBytesPerMillisecond: Int? = nil
@@ -76,12 +79,29 @@ final class TxPipeline: @unchecked Sendable {
         /// The queue's other half: `flushNow` swaps it with `ready` instead of
         /// copying `ready` out (which copied its storage on every flush).
         var spareReady: CircularBuffer<ByteBuffer>? = CircularBuffer(initialCapacity: 16)
+        /// With `maxInFlightBytes`: what the socket's write buffer held after
+        /// the last flush, and whether the cap was already reported.
+        var channelBuffered = 0
+        var inFlightReported = false
+
+        /// Whether the bytes queued toward the peer just went over `maxInFlightBytes` (reported once).
+        mutating func crossedInFlightCap() -> Int? {
+            guard let cap = settings.maxInFlightBytes, !inFlightReported else { return nil }
+            let queued = readyBytes + channelBuffered + max(batch.writerIndex - settings.prefixLength, 0)
+            guard queued > cap else { return nil }
+            inFlightReported = true
+            return queued
+        }
     }
 
     let settings: Settings
     let channel: Channel
     private let lock = NIOLock()
     private var state: State
+    /// Called (on any thread) once the queue toward the peer went over
+    /// `settings.maxInFlightBytes`, with the bytes queued. Set before the
+    /// pipeline is used.
+    var onInFlightOverLimit: (@Sendable (Int) -> Void)?
 
     init(channel: Channel, settings: Settings) {
         self.channel = channel
@@ -99,11 +119,12 @@ final class TxPipeline: @unchecked Sendable {
     /// Queues a network message on the channel for `priority` and `reliability`.
     func send<M: WireEncodable>(_ message: M, priority: Priority, reliability: Reliability, express: Bool = false) -> EnqueueResult {
         let channelIndex = ChannelIndex(priority: settings.qos ? priority : .data, reliability: reliability).rawValue
-        let (result, scheduleFlush, scheduleDrain, flushNotBefore) = lock.withLock {
+        let (result, scheduleFlush, scheduleDrain, flushNotBefore, overLimit) = lock.withLock {
             let (result, scheduleFlush, scheduleDrain) = state.enqueue(message, channel: channelIndex, express: express)
             let notBefore: NIODeadline? = scheduleFlush && state.underLoad ? state.lastFlush + settings.minFlushInterval : nil
-            return (result, scheduleFlush, scheduleDrain, notBefore)
+            return (result, scheduleFlush, scheduleDrain, notBefore, state.crossedInFlightCap())
         }
+        if let overLimit { onInFlightOverLimit?(overLimit) }
         if express && channel.eventLoop.inEventLoop {
             // Sent from the link's own thread (a subscriber callback answering
             // at once): write now instead of queueing a task for later.
@@ -198,6 +219,15 @@ final class TxPipeline: @unchecked Sendable {
             for b in batches { channel.write(b, promise: nil) }
             channel.flush()
         }
+        if settings.maxInFlightBytes != nil {
+            // What the socket could not take yet (a peer that does not read) still counts as in flight.
+            let buffered = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+            let overLimit = lock.withLock {
+                state.channelBuffered = buffered
+                return state.crossedInFlightCap()
+            }
+            if let overLimit { onInFlightOverLimit?(overLimit) }
+        }
         // Once the socket took a batch, nobody else holds its buffer: empty, it carries the next one.
         var reusable: ByteBuffer? = nil
         while var b = batches.popLast() {
@@ -231,6 +261,9 @@ final class TxPipeline: @unchecked Sendable {
     /// Bytes sealed but not yet handed to the channel (paced datagrams, or a
     /// flush still to run).
     var pendingBytes: Int { lock.withLock { state.readyBytes + max(state.batch.writerIndex - emptyBatchLength, 0) } }
+
+    /// Over the high watermark, or the socket is full: what a Block publisher waits for.
+    var isCongested: Bool { lock.withLock { state.readyBytes > settings.highWatermark || !state.channelWritable } }
 
     func writabilityChanged(_ writable: Bool) {
         lock.withLock { state.channelWritable = writable }

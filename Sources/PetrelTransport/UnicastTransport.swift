@@ -67,6 +67,23 @@ public final class UnicastTransport: @unchecked Sendable {
         await tx.waitForRoom()
     }
 
+    /// Whether the tx queue is over its high watermark (or the socket is full).
+    public var isCongested: Bool { tx.isCongested }
+
+    /// Stops reading from the link until `resume` returns; meanwhile the
+    /// peer's bytes wait in its own buffers (TCP's flow control holds it back).
+    /// The gateway does this to a device while the uplink is congested.
+    public func holdReads(until resume: @escaping @Sendable () async -> Void) {
+        let channel = self.channel
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
+            Task {
+                await resume()
+                // Fails harmlessly if the link closed meanwhile.
+                channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
+        }
+    }
+
     /// Like `send`, but waits for room when the queue is congested (congestion control Block).
     nonisolated(nonsending) public func sendBlocking<M: WireEncodable>(_ message: M, priority: Priority = .data, reliability: Reliability = .reliable,
                                                express: Bool = false) async -> Bool {

@@ -21,6 +21,7 @@ struct AgentCommand: ToolCommand {
             .option(.option("connect", short: "e", help: "Router endpoint (repeatable; replaces the file's connect.endpoints).", repeatable: true)),
             .option(.option("listen", short: "l", help: "Endpoint to listen on (repeatable; replaces the file's listen.endpoints).", repeatable: true)),
             .option(.option("mode", short: "m", help: "Session mode (client).")),
+            .option(.flag("allow-insecure-secrets", help: "Accept a configuration (or usrpwd dictionary) file with secrets that every user can read.")),
         ])
 
     var config: String?
@@ -28,6 +29,7 @@ struct AgentCommand: ToolCommand {
     var connect: [String]
     var listen: [String]
     var mode: String?
+    var allowInsecureSecrets: Bool
 
     init(_ p: ParsedArguments) {
         config = p.string("config")
@@ -35,6 +37,7 @@ struct AgentCommand: ToolCommand {
         connect = p.strings("connect")
         listen = p.strings("listen")
         mode = p.string("mode")
+        allowInsecureSecrets = p.flag("allow-insecure-secrets")
     }
 
     func run() async throws {
@@ -44,7 +47,7 @@ struct AgentCommand: ToolCommand {
         }
         let loaded: AgentConfig
         do {
-            let base = try config.map { path throws(ConfigError) in try AgentConfig.load(path: path) } ?? AgentConfig.embeddedDefault
+            let base = try config.map { path throws(ConfigError) in try AgentConfig.load(path: path, allowInsecureSecrets: allowInsecureSecrets) } ?? AgentConfig.embeddedDefault
             loaded = try base.overriding(connect: connect, listen: listen, mode: mode)
         } catch {
             writeError("petrel: \(error)")
@@ -65,7 +68,7 @@ struct AgentCommand: ToolCommand {
         signals.on(SIGHUP) {
             guard let configPath else { return }
             do {
-                agent.reload(try AgentConfig.load(path: configPath))
+                agent.reload(try AgentConfig.load(path: configPath, allowInsecureSecrets: allowInsecureSecrets))
             } catch {
                 logger.error("configuration not reloaded", metadata: ["reason": "\(error)"])
             }
@@ -81,8 +84,8 @@ struct AgentCommand: ToolCommand {
     }
 
     private func check(_ path: String) throws {
-        var problems = AgentConfig.validate(path: path)
-        if problems.isEmpty, let c = try? AgentConfig.load(path: path) {
+        var problems = AgentConfig.validate(path: path, allowInsecureSecrets: allowInsecureSecrets)
+        if problems.isEmpty, let c = try? AgentConfig.load(path: path, allowInsecureSecrets: allowInsecureSecrets) {
             problems = c.checkSystem()
         }
         if problems.isEmpty {

@@ -32,7 +32,15 @@ final class FakeDevice: DeviceLink, Sendable {
         return true
     }
 
-    func end() async {}
+    /// The Close reasons the gateway ended this session with.
+    private let endings = Mutex<[UInt8]>([])
+    var endReasons: [UInt8] { endings.withLock { $0 } }
+
+    func end(reason: UInt8) async { endings.withLock { $0.append(reason) } }
+
+    func holdReads(until resume: @escaping @Sendable () async -> Void) {
+        Task { await resume() }
+    }
 
     func received<T>(_ type: T.Type) -> [T] { sent.withLock { $0.compactMap { $0 as? T } } }
     var declarations: [Declare] { received(Declare.self) }

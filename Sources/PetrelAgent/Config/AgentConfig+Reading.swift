@@ -39,8 +39,11 @@ extension AgentConfig {
                 } ?? connect.timeoutMilliseconds
             }
         }
-        if let l = top.section("listen", keys: ["endpoints"]) {
+        if let l = top.section("listen", keys: ["endpoints", "limits"]) {
             listen = l.read("endpoints", v.endpoints) ?? listen
+            if let limits = l.section("limits", keys: SessionLimit.allCases.map(\.configKey)) {
+                readGatewayLimits(limits, v)
+            }
         }
         if let t = top.section("timestamping", keys: ["enabled"]), let e = t.value("enabled") {
             timestamping = Self.perMode(e, t.childPath("enabled"), v, v.bool) ?? timestamping

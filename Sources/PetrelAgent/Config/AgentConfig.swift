@@ -1,4 +1,5 @@
 import Logging
+import PetrelGateway
 import PetrelTime
 import PetrelTransport
 
@@ -88,6 +89,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// `listen.endpoints`: links the agent accepts (its gateway role), e.g. a
     /// UART-attached microcontroller on `serial//dev/ttyAMA0#baudrate=115200`.
     public var listen: [Endpoint] = []
+    /// `listen.limits`: what one local device may make the gateway hold.
+    public var gatewayLimits = GatewayLimits()
     /// `timestamping.enabled`: stamp samples with the hybrid logical clock. On
     /// by default for the agent (unlike a Zenoh client) because its storages
     /// and offline buffer order and deduplicate by timestamp.
@@ -141,10 +144,15 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// Reads and validates a configuration file.
     ///
-    /// - Throws: `ConfigError` with `file` set: unreadable file, or the first
-    ///   problem `parse` finds.
-    public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        try parse(try readFile(path), source: path)
+    /// - Parameter allowInsecureSecrets: accept a file with secrets that every
+    ///   user can read (see AgentConfig+Secrets.swift).
+    /// - Throws: `ConfigError` with `file` set: unreadable file, the first
+    ///   problem `parse` finds, or secrets readable by every user.
+    public static func load(path: String, allowInsecureSecrets: Bool = false) throws(ConfigError) -> AgentConfig {
+        let text = try readFile(path)
+        let config = try parse(text, source: path)
+        if let problem = secretsPermissionProblems(text, file: path, allowInsecure: allowInsecureSecrets).first { throw problem }
+        return config
     }
 
     /// Every problem in a configuration text, in file order; empty when it is valid.
@@ -152,10 +160,12 @@ public struct AgentConfig: Sendable, Equatable {
         read(text, source: source).errors
     }
 
-    /// Every problem in a configuration file, in file order; empty when it is valid.
-    public static func validate(path: String) -> [ConfigError] {
+    /// Every problem in a configuration file, in file order, then its secrets'
+    /// permissions; empty when it is valid.
+    public static func validate(path: String, allowInsecureSecrets: Bool = false) -> [ConfigError] {
         do {
-            return validate(try readFile(path), source: path)
+            let text = try readFile(path)
+            return validate(text, source: path) + secretsPermissionProblems(text, file: path, allowInsecure: allowInsecureSecrets)
         } catch {
             return [error]
         }

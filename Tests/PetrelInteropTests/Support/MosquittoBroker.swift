@@ -181,6 +181,8 @@ enum MQTTAgent {
         }
         """
         try config.write(toFile: file, atomically: true, encoding: .utf8)
+        // It may hold the broker's password: the agent refuses such a file if every user can read it.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         let agent = try TestProcess("petrel agent", executable: TestEnvironment.petrel, arguments: ["agent", "-c", file],
                                     environment: ["PETREL_DATA_DIR": dir])
         var needed = ["session open"]
