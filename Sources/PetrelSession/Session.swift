@@ -68,6 +68,7 @@ public final class Session: Sendable {
         } else {
             session.startConnecting()
         }
+        await session.startScouting()
         if let wait = waitForRouter {
             let connected = await session.waitUntilConnected(timeout: wait)
             if !connected {
@@ -164,7 +165,10 @@ public final class Session: Sendable {
     private func connectLoop() async {
         var attempt = 0
         while !Task.isCancelled && !isClosed {
-            for endpoint in config.connect {
+            var endpoints = config.connect
+            // No router named: find one by multicast scouting, if allowed.
+            if endpoints.isEmpty { endpoints = await scoutForEndpoints() }
+            for endpoint in endpoints {
                 if Task.isCancelled || isClosed { return }
                 do {
                     let t = try await UnicastTransport.connect(to: endpoint, config: config.transport, group: group,

@@ -1,3 +1,4 @@
+import NIOCore
 import PetrelTime
 import PetrelTransport
 import PetrelWire
@@ -23,6 +24,8 @@ struct PeerMesh {
     /// Our own link state's sequence number (bumped when our links change).
     var gossipSN: UInt64 = 1
     var tasks: [Task<Void, Never>] = []
+    /// The socket answering Scouts on the multicast group.
+    var scoutingChannel: Channel?
 
     mutating func rebuildInstalled() {
         installed = byZID.values.sorted { $0.zid < $1.zid }

@@ -69,13 +69,15 @@ extension Session {
     }
 
     func closePeers() async {
-        let (listeners, tasks, faces) = peers.withLock { m in
-            let r = (m.listeners, m.tasks, Array(m.faces.values))
+        let (listeners, tasks, faces, scouting) = peers.withLock { m in
+            let r = (m.listeners, m.tasks, Array(m.faces.values), m.scoutingChannel)
             m.listeners = []
             m.tasks = []
+            m.scoutingChannel = nil
             return r
         }
         for t in tasks { t.cancel() }
+        try? await scouting?.close()
         for l in listeners { await l.close() }
         for f in faces { await f.transport.close() }
     }
