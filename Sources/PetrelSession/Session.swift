@@ -73,7 +73,8 @@ public final class Session: Sendable {
             let connected = await session.waitUntilConnected(timeout: wait)
             if !connected {
                 await session.close()
-                throw SessionError.noRouterReachable(config.connect.map(\.description), wait)
+                let tried = config.connect.isEmpty ? ["multicast scouting on \(config.scouting.multicast.address)"] : config.connect.map(\.description)
+                throw SessionError.noRouterReachable(tried, wait)
             }
         }
         return session

@@ -8,9 +8,10 @@ struct ConnectionOptions: Sendable {
     static let members: [CommandSpec.Member] = [
         .option(.option("connect", short: "e", help: "Endpoint of a router to connect to, e.g. tcp/127.0.0.1:7447 (repeatable).", repeatable: true)),
         .option(.option("listen", short: "l", help: "Endpoint to listen on (repeatable; agent gateway role).", repeatable: true)),
-        .option(.option("mode", short: "m", help: "Session mode: client (peer is not supported yet).", default: "client")),
+        .option(.option("mode", short: "m", help: "Session mode: client, or peer (listens on --listen, dials --connect, no router needed).", default: "client")),
         .option(.option("config", short: "c", help: "Configuration file (JSON5).")),
         .option(.flag("verbose", help: "Log link events to stderr.")),
+        .option(.flag("scout", help: "Find a router (or, with -m peer, peers) by multicast scouting on 224.0.0.224:7446.")),
     ]
 
     var connect: [String]
@@ -18,6 +19,7 @@ struct ConnectionOptions: Sendable {
     var mode: String
     var config: String?
     var verbose: Bool
+    var scout: Bool
 
     init(_ p: ParsedArguments) {
         connect = p.strings("connect")
@@ -25,20 +27,30 @@ struct ConnectionOptions: Sendable {
         mode = p.string("mode") ?? "client"
         config = p.string("config")
         verbose = p.flag("verbose")
+        scout = p.flag("scout")
     }
 
     static let defaultEndpoint = "tcp/127.0.0.1:7447"
 
     func sessionConfig() throws -> SessionConfig {
-        guard mode == "client" else {
-            throw UsageError("mode '\(mode)' is not supported: Petrel tools run as Zenoh clients (use -m client)")
+        guard mode == "client" || mode == "peer" else {
+            throw UsageError("mode '\(mode)' is not supported: Petrel tools run as Zenoh clients or peers (use -m client or -m peer)")
         }
-        let texts = connect.isEmpty ? [Self.defaultEndpoint] : connect
+        // A client with neither --connect nor --scout goes to the local router; a peer dials only what it is given.
+        let texts = connect.isEmpty && !scout && mode == "client" ? [Self.defaultEndpoint] : connect
         var endpoints: [Endpoint] = []
         for t in texts {
             do { endpoints.append(try Endpoint(t)) } catch { throw UsageError("--connect: \(error)") }
         }
-        return SessionConfig(connect: endpoints)
+        var config = SessionConfig(connect: endpoints)
+        config.scouting.multicast.enabled = scout
+        if mode == "peer" {
+            config.mode = .peer
+            for t in listen {
+                do { config.listen.append(try Endpoint(t)) } catch { throw UsageError("--listen: \(error)") }
+            }
+        }
+        return config
     }
 
     func logger() -> Logger {
@@ -51,7 +63,10 @@ struct ConnectionOptions: Sendable {
     func openSession(timeout seconds: Double) async throws -> Session {
         let config = try sessionConfig()
         do {
-            return try await Session.open(config, waitForRouter: .milliseconds(Int64(seconds * 1000)), logger: logger())
+            let session = try await Session.open(config, waitForRouter: .milliseconds(Int64(seconds * 1000)), logger: logger())
+            // A peer routes by what its peers declared: let their declarations arrive first.
+            if config.mode == .peer { _ = await session.waitForPeerDeclarations(timeout: .milliseconds(Int64(seconds * 1000))) }
+            return session
         } catch let e as SessionError {
             throw ToolError(e.description)
         }

@@ -68,6 +68,19 @@ extension Session {
         peers.withLock { $0.installed.map { ($0.zid, $0.whatAmI, $0.transport.endpoint) } }
     }
 
+    /// Waits until at least one peer is linked and every linked peer's
+    /// initial declarations have arrived (its D_FINAL), or `timeout` passes.
+    /// Returns whether they did: a put or get before then may miss a peer.
+    public func waitForPeerDeclarations(timeout: Duration, peers count: Int = 1) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !isClosed {
+            let faces = peers.withLock { $0.installed }
+            if faces.count >= count && faces.allSatisfy({ f in f.state.withLock { $0.declarationsComplete } }) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
     func closePeers() async {
         let (listeners, tasks, faces, scouting) = peers.withLock { m in
             let r = (m.listeners, m.tasks, Array(m.faces.values), m.scoutingChannel)
