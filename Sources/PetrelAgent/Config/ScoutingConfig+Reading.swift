@@ -34,7 +34,9 @@ extension ScoutingConfig {
             if let listen = m.read("listen", { value, path -> Bool? in
                 guard case .object = value.kind else { return v.bool(value, path) }
                 guard let o = v.object(value, path, keys: ["router", "peer", "client"]) else { return nil }
-                return o.read(mode.rawValue, v.bool)
+                // Every mode's value is checked; ours is taken.
+                let values = ["router", "peer", "client"].map { ($0, o.read($0, v.bool)) }
+                return values.first { $0.0 == mode.rawValue }?.1 ?? nil
             }) { c.multicast.listen = listen }
         }
         if let g = s.section("gossip", keys: gossipKeys) {
@@ -54,7 +56,9 @@ extension ScoutingConfig {
                                      allowed: [WhatAmI], _ v: ConfigValidator) -> [WhatAmI]? {
         if case .object = value.kind {
             guard let o = v.object(value, path, keys: ["router", "peer", "client"]) else { return nil }
-            return o.read(mode.rawValue) { kinds($0, $1, allowed: allowed, v) }
+            // Every mode's list is checked; ours is taken.
+            let lists = ["router", "peer", "client"].map { m in (m, o.read(m) { kinds($0, $1, allowed: allowed, v) }) }
+            return lists.first { $0.0 == mode.rawValue }?.1 ?? nil
         }
         return kinds(value, path, allowed: allowed, v)
     }
