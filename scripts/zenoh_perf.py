@@ -17,7 +17,9 @@ import zenoh
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-e", "--connect", default="tcp/127.0.0.1:7447")
+    ap.add_argument("-e", "--connect", default=None)
+    ap.add_argument("--mode", default="client", choices=["client", "peer"], help="peer: no router, straight to the other peer")
+    ap.add_argument("-l", "--listen", default=None, help="peer mode: endpoint to listen on")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("pub-thr"); p.add_argument("--size", type=int, default=8); p.add_argument("--seconds", type=float, default=10)
     s = sub.add_parser("sub-thr"); s.add_argument("--seconds", type=float, default=5); s.add_argument("--warmup", type=float, default=1)
@@ -26,8 +28,13 @@ def main():
     pi.add_argument("--size", type=int, default=8)
     args = ap.parse_args()
     conf = zenoh.Config()
-    conf.insert_json5("mode", '"client"')
-    conf.insert_json5("connect/endpoints", json.dumps([args.connect]))
+    conf.insert_json5("mode", json.dumps(args.mode))
+    if args.mode == "client":
+        conf.insert_json5("connect/endpoints", json.dumps([args.connect or "tcp/127.0.0.1:7447"]))
+    else:
+        conf.insert_json5("connect/endpoints", json.dumps([args.connect] if args.connect else []))
+        conf.insert_json5("listen/endpoints", json.dumps([args.listen] if args.listen else []))
+        conf.insert_json5("scouting/gossip/enabled", "false")
     conf.insert_json5("scouting/multicast/enabled", "false")
     session = zenoh.open(conf)
     if args.cmd == "pub-thr":

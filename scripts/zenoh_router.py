@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--tls-private-key", help="listen_private_key for tls/ endpoints (PEM)")
     ap.add_argument("--tls-root-ca", help="root_ca_certificate: verifies clients' certificates with --tls-enable-mtls")
     ap.add_argument("--tls-enable-mtls", action="store_true", help="enable_mtls: require a client certificate")
+    ap.add_argument("--multicast", action="store_true", help="answer multicast Scouts (scouting.multicast, 224.0.0.224:7446)")
+    ap.add_argument("--multicast-interface", help="scouting.multicast.interface (default: Zenoh's auto)")
     args = ap.parse_args()
     listen = args.listen or ["tcp/127.0.0.1:7447"]
     zenoh.init_log_from_env_or("error")
@@ -37,6 +39,10 @@ def main():
     conf.insert_json5("listen/endpoints", json.dumps(listen))
     conf.insert_json5("scouting/multicast/enabled", "false")
     conf.insert_json5("scouting/gossip/enabled", "false")
+    if args.multicast:
+        conf.insert_json5("scouting/multicast/enabled", "true")
+        if args.multicast_interface:
+            conf.insert_json5("scouting/multicast/interface", json.dumps(args.multicast_interface))
     if args.lease:
         conf.insert_json5("transport/link/tx/lease", str(args.lease))
     if args.no_timestamping:

@@ -17,7 +17,9 @@ struct PetrelPerf: AsyncParsableCommand {
 }
 
 struct Common: ParsableArguments {
-    @Option(name: [.customShort("e"), .customLong("connect")]) var connect: String = "tcp/127.0.0.1:7447"
+    @Option(name: [.customShort("e"), .customLong("connect")]) var connect: String?
+    @Option(help: "Session mode: client (through a router) or peer (straight to the other peer, no router).") var mode: String = "client"
+    @Option(name: [.customShort("l"), .customLong("listen")], help: "Peer mode: endpoint to listen on.") var listen: String?
     @Option(help: "Payload size in bytes.") var size: Int = 8
     @Flag(help: "Do not offer QoS (one priority channel), as zenoh-pico clients do.") var noQos = false
     @Flag(help: """
@@ -34,9 +36,20 @@ struct Common: ParsableArguments {
     }
 
     func open() async throws -> Session {
-        var config = SessionConfig(connect: [try Endpoint(connect)])
+        guard mode == "peer" else {
+            var config = SessionConfig(connect: [try Endpoint(connect ?? "tcp/127.0.0.1:7447")])
+            config.transport.qos = !noQos
+            return try await Session.open(config, waitForRouter: .seconds(10))
+        }
+        // A listening peer (the pong) waits for whoever dials it; a dialling
+        // one (the ping) for the other's declarations, so its first put is routed.
+        var config = SessionConfig(connect: try connect.map { [try Endpoint($0)] } ?? [])
+        config.mode = .peer
+        config.listen = try listen.map { [try Endpoint($0)] } ?? []
         config.transport.qos = !noQos
-        return try await Session.open(config, waitForRouter: .seconds(10))
+        let session = try await Session.open(config)
+        if connect != nil { _ = await session.waitForPeerDeclarations(timeout: .seconds(10)) }
+        return session
     }
 }
 

@@ -119,8 +119,9 @@ public final class Agent: Sendable {
             try await bridge.start()
         }
 
-        // The gateway role: devices' sessions on the listen endpoints.
-        if !config.listen.isEmpty {
+        // The gateway role: devices' sessions on the listen endpoints (a
+        // peer's listen endpoints are its session's, for other peers).
+        if !config.listen.isEmpty && config.mode == .client {
             // A device's readings while the router is away wait in the offline buffer like the agent's own.
             let gateway = Gateway(session: session, logger: logger, limits: config.gatewayLimits) { [weak uplink] sample in
                 guard let uplink, let ts = sample.timestamp else { return }

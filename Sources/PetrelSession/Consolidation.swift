@@ -75,4 +75,6 @@ struct PendingQuery {
     var consolidator: ReplyConsolidator
     var continuation: AsyncStream<Reply>.Continuation
     var timeoutTask: Task<Void, Never>?
+    /// Peer mode: the faces (by identity) whose final answer is still missing.
+    var awaitingPeers: Set<ObjectIdentifier> = []
 }

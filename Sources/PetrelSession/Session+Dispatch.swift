@@ -33,7 +33,7 @@ extension Session {
         clock.observe(ts)
     }
 
-    private func handlePush(_ push: consuming Push, reliability: Reliability) {
+    func handlePush(_ push: consuming Push, reliability: Reliability) {
         guard let route = state.withLock({ $0.route(push.wireExpr) }) else {
             counters.add(.unknownKeyExprs, 1)
             logger.debug("push on an undeclared key expression id", metadata: ["wireExpr": "\(push.wireExpr)"])
@@ -59,7 +59,7 @@ extension Session {
         }
     }
 
-    private func handleRequest(_ request: Request, from transport: UnicastTransport) {
+    func handleRequest(_ request: Request, from transport: UnicastTransport) {
         let rid = request.requestID
         let matched: (String, [QueryableEntry])? = state.withLock { s in
             guard let key = s.resolve(request.wireExpr), let k = try? KeyExpr(key) else { return nil }
@@ -84,7 +84,7 @@ extension Session {
         }
     }
 
-    private func handleResponse(_ response: Response) {
+    func handleResponse(_ response: Response) {
         let rid = response.requestID
         state.withLock { s in
             guard let pending = s.pendingQueries[rid] else { return }
@@ -129,7 +129,7 @@ extension Session {
         }
     }
 
-    private func tokenChanged(id: UInt32, wireExpr: WireExpr?, alive: Bool, interestID: UInt32?) {
+    func tokenChanged(id: UInt32, wireExpr: WireExpr?, alive: Bool, interestID: UInt32?) {
         let deliveries: [(Sample, (@Sendable (Sample) -> Void)?, AsyncStream<Reply>.Continuation?)] = state.withLock { s in
             var key: String?
             if let wireExpr, wireExpr.scope != 0 || !wireExpr.suffix.isEmpty { key = s.resolve(wireExpr) }
@@ -156,7 +156,7 @@ extension Session {
 
     /// Routers do not send interests to clients (zenoh-wire.md §12.3); if a peer
     /// does, answer the "current" part with what we declared, then D_FINAL.
-    private func answerInterest(_ interest: Interest, on transport: UnicastTransport) {
+    func answerInterest(_ interest: Interest, on transport: UnicastTransport) {
         guard interest.mode == .current || interest.mode == .currentFuture else { return }
         let restrict: KeyExpr? = interest.wireExpr.flatMap { w in state.withLock { $0.resolve(w) }.flatMap { try? KeyExpr($0) } }
         let declarations: [Declaration] = state.withLock { s in
@@ -193,6 +193,8 @@ extension Session {
             sendDeclare(.queryable(id: id, wireExpr: WireExpr(e.key.string), info: QueryableInfo(complete: e.complete, distance: 0)), on: t)
         }
         for (id, key) in tokens.sorted(by: { $0.key < $1.key }) { sendDeclare(.token(id: id, wireExpr: WireExpr(key)), on: t) }
+        // Peers send each other every declaration unasked: no interests between them.
+        guard !isPeer else { return }
         for (iid, e) in lsubs.sorted(by: { $0.key < $1.key }) {
             t.send(livelinessInterest(id: iid, key: e.key, mode: e.history ? .currentFuture : .future), priority: .control)
         }

@@ -32,7 +32,14 @@ extension Session {
             s.livelinessSubscribers[iid] = LivelinessSubscriberEntry(key: k, history: history, handler: handler)
             return iid
         }
-        send(livelinessInterest(id: iid, key: k, mode: history ? .currentFuture : .future), priority: .control)
+        if isPeer {
+            // Peers declare their tokens to us unasked: history is what they declared.
+            if history {
+                for key in peerTokens(matching: k) { handler(Sample(kind: .put, key: key)) }
+            }
+        } else {
+            send(livelinessInterest(id: iid, key: k, mode: history ? .currentFuture : .future), priority: .control)
+        }
         return LivelinessSubscriber(session: self, interestID: iid, key: k)
     }
 
@@ -42,7 +49,7 @@ extension Session {
 
     func undeclareLivelinessSubscriber(interestID: UInt32) {
         let existed = state.withLock { $0.livelinessSubscribers.removeValue(forKey: interestID) != nil }
-        guard existed else { return }
+        guard existed, !isPeer else { return }
         send(Interest(id: interestID, mode: .final, options: [], wireExpr: nil, qos: .declare), priority: .control)
     }
 
@@ -50,6 +57,13 @@ extension Session {
     /// router's final answer or the timeout.
     public func livelinessGet(_ key: String, timeout: Duration? = nil) async throws -> AsyncStream<Reply> {
         let k = try keyExpr(key)
+        if isPeer {
+            // Every peer's tokens are known here already.
+            let (stream, continuation) = AsyncStream<Reply>.makeStream()
+            for key in peerTokens(matching: k) { continuation.yield(Reply(result: .success(Sample(kind: .put, key: key)))) }
+            continuation.finish()
+            return stream
+        }
         guard let transport = currentTransport else { throw SessionError.notConnected }
         let (stream, continuation) = AsyncStream<Reply>.makeStream()
         let iid = state.withLock { s in

@@ -48,6 +48,7 @@ extension Session {
     func publishNow(kind: Sample.Kind, wireExpr: WireExpr, key: KeyExpr, payload: ZBytes,
                     options: PutOptions) -> (UnicastTransport.EnqueueOutcome, UnicastTransport?) {
         let push = prepare(kind: kind, wireExpr: wireExpr, key: key, payload: payload, options: options)
+        if isPeer { return publishToPeers(push, key: key, options: options) }
         guard let t = currentTransport else {
             counters.add(.dropsDisconnected, 1)
             return (.closed, nil)

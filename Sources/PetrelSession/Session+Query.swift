@@ -1,4 +1,5 @@
 import PetrelKeyExpr
+import PetrelTransport
 import PetrelWire
 
 extension Session {
@@ -42,10 +43,21 @@ extension Session {
         let mode = ReplyConsolidator.resolve(consolidation, parameters: parameters)
         let timeout = timeout ?? config.queryTimeout
         let (stream, continuation) = AsyncStream<Reply>.makeStream()
-        guard let transport = currentTransport else { throw SessionError.notConnected }
+        // A client asks its router; a peer asks each peer that declared a
+        // matching queryable, and the query ends with the last one's final.
+        var peerTargets: [PeerFace] = []
+        var transport: UnicastTransport?
+        if isPeer {
+            peerTargets = peersAnswering(k, target: target)
+        } else {
+            guard let t = currentTransport else { throw SessionError.notConnected }
+            transport = t
+        }
         let rid = state.withLock { s in
             let rid = s.takeRequestID()
-            s.pendingQueries[rid] = PendingQuery(key: k, consolidator: ReplyConsolidator(mode: mode), continuation: continuation)
+            var pending = PendingQuery(key: k, consolidator: ReplyConsolidator(mode: mode), continuation: continuation)
+            pending.awaitingPeers = Set(peerTargets.map { ObjectIdentifier($0) })
+            s.pendingQueries[rid] = pending
             return rid
         }
         let ms = UInt64(timeout.components.seconds) * 1000 + UInt64(timeout.components.attoseconds / 1_000_000_000_000_000)
@@ -59,8 +71,12 @@ extension Session {
         }
         state.withLock { $0.pendingQueries[rid]?.timeoutTask = task }
         counters.add(.queriesOut, 1)
-        if !transport.send(request, priority: .data) {
-            finishQuery(rid)
+        if let transport {
+            if !transport.send(request, priority: .data) { finishQuery(rid) }
+        } else {
+            var sent = 0
+            for f in peerTargets where f.transport.send(request, priority: .data) { sent += 1 }
+            if sent == 0 { finishQuery(rid) }
         }
         return stream
     }

@@ -24,8 +24,10 @@ public final class Session: Sendable {
     /// Lets a put skip the lock when no local subscriber could want it.
     let localSubscriberCount = Atomic<Int>(0)
     private let linkObservers = Mutex<[@Sendable (Bool) -> Void]>([])
-    private let link = Mutex<LinkState>(LinkState())
-    private let delegate: SessionTransportDelegate
+    let link = Mutex<LinkState>(LinkState())
+    let delegate: SessionTransportDelegate
+    /// Peer mode's transports and gossip (empty for a client).
+    let peers = Mutex(PeerMesh())
 
     struct LinkState {
         var transport: UnicastTransport?
@@ -39,6 +41,9 @@ public final class Session: Sendable {
     }
 
     private init(config: SessionConfig, group: EventLoopGroup?, logger: Logger) {
+        var config = config
+        // A peer opens every transport, accepted or dialled, as a peer (whatami in Init).
+        if config.mode == .peer { config.transport.whatAmI = .peer }
         self.config = config
         self.zid = config.zid
         self.clock = HybridLogicalClock(id: config.zid)
@@ -56,7 +61,17 @@ public final class Session: Sendable {
                             group: EventLoopGroup? = nil, logger: Logger = Logger(label: "petrel.session")) async throws -> Session {
         let session = Session(config: config, group: group, logger: logger)
         session.delegate.session = session
-        session.startConnecting()
+        if config.mode == .peer {
+            do {
+                try await session.startPeer()
+            } catch {
+                await session.close()
+                throw error
+            }
+        } else {
+            session.startConnecting()
+        }
+        await session.startScouting()
         if let wait = waitForRouter {
             let connected = await session.waitUntilConnected(timeout: wait)
             if !connected {
@@ -64,7 +79,8 @@ public final class Session: Sendable {
                 if let refusal = session.link.withLock({ $0.lastRefusal }) {
                     throw SessionError.refused(refusal.description)
                 }
-                throw SessionError.noRouterReachable(config.connect.map(\.description), wait)
+                let tried = config.connect.isEmpty ? ["multicast scouting on \(config.scouting.multicast.address)"] : config.connect.map(\.description)
+                throw SessionError.noRouterReachable(tried, wait)
             }
         }
         return session
@@ -126,6 +142,7 @@ public final class Session: Sendable {
         for w in waiters { w.resume() }
         task?.cancel()
         if let transport { await transport.close() }
+        await closePeers()
         failAllPendingQueries()
         finishAllStreams()
         guard ownsGroup else { return }
@@ -155,7 +172,10 @@ public final class Session: Sendable {
     private func connectLoop() async {
         var attempt = 0
         while !Task.isCancelled && !isClosed {
-            for endpoint in config.connect {
+            var endpoints = config.connect
+            // No router named: find one by multicast scouting, if allowed.
+            if endpoints.isEmpty { endpoints = await scoutForEndpoints() }
+            for endpoint in endpoints {
                 if Task.isCancelled || isClosed { return }
                 do {
                     let t = try await UnicastTransport.connect(to: endpoint, config: config.transport, group: group,
@@ -209,11 +229,12 @@ public final class Session: Sendable {
         linkObservers.withLock { $0.append(handler) }
     }
 
-    private func notifyLinkObservers(up: Bool) {
+    func notifyLinkObservers(up: Bool) {
         for h in linkObservers.withLock({ $0 }) { h(up) }
     }
 
     func transportClosed(_ t: UnicastTransport, error: TransportError?) {
+        if isPeer { return peerTransportClosed(t, error: error) }
         link.withLock { l in
             if l.transport === t { l.transport = nil }
         }
@@ -229,6 +250,7 @@ public final class Session: Sendable {
     /// Sends a network message on the current link; false when there is none.
     @discardableResult
     func send<M: WireEncodable>(_ m: M, priority: Priority = .data, reliability: Reliability = .reliable, express: Bool = false) -> Bool {
+        if isPeer { return sendToPeers(m, priority: priority, reliability: reliability, express: express) }
         guard let t = currentTransport else { return false }
         return t.send(m, priority: priority, reliability: reliability, express: express)
     }
@@ -251,7 +273,12 @@ final class SessionTransportDelegate: TransportDelegate, @unchecked Sendable {
     unowned(unsafe) var session: Session?
 
     func transport(_ transport: UnicastTransport, didReceive message: consuming NetworkMessage, reliability: Reliability) {
-        session?.handle(consume message, from: transport, reliability: reliability)
+        guard let session else { return }
+        if session.isPeer {
+            session.handleFromPeer(consume message, from: transport, reliability: reliability)
+        } else {
+            session.handle(consume message, from: transport, reliability: reliability)
+        }
     }
 
     func transport(_ transport: UnicastTransport, didCloseWith error: TransportError?) {

@@ -14,6 +14,10 @@ public struct SessionConfig: Sendable {
     public var timestamping: Bool = false
     /// Default timeout of `get` (Zenoh's queries_default_timeout).
     public var queryTimeout: Duration = .seconds(10)
+    /// Peer mode: where this session accepts other peers (Zenoh's `listen.endpoints`).
+    public var listen: [Endpoint] = []
+    /// Multicast scouting and gossip (Zenoh's `scouting.*`).
+    public var scouting = ScoutingConfig()
 
     public init(connect: [Endpoint], zid: ZenohID = .random()) {
         self.connect = connect

@@ -173,9 +173,10 @@ struct AgentConfigTests {
         let badEndpoint = #expect(throws: ConfigError.self) { try file.overriding(connect: ["tcp/nohost"]) }
         #expect(badEndpoint?.path == "--connect")
         #expect(badEndpoint?.message.contains("missing ':PORT'") == true)
-        let peer = #expect(throws: ConfigError.self) { try file.overriding(mode: "peer") }
-        #expect(peer?.path == "--mode")
-        #expect(peer?.message.contains("not supported yet") == true)
+        #expect(try file.overriding(mode: "peer").mode == .peer)
+        let router = #expect(throws: ConfigError.self) { try file.overriding(mode: "router") }
+        #expect(router?.path == "--mode")
+        #expect(router?.message.contains("not supported yet") == true)
     }
 
     @Test("load reads a file and names it in errors")

@@ -1,4 +1,5 @@
 import Logging
+import PetrelSession
 import PetrelKeyExpr
 import PetrelTime
 import PetrelTransport
@@ -25,12 +26,17 @@ extension AgentConfig {
             return zid
         }
 
+        var emptyConnect: (path: String, offset: Int)?
         if let c = top.section("connect", keys: ["endpoints", "timeout_ms"]) {
             if let raw = c.value("endpoints"), let list = v.endpoints(raw, c.childPath("endpoints")) {
                 if case .array(let elements) = raw.kind, elements.isEmpty {
-                    v.report(c.childPath("endpoints"), "expected at least one router endpoint, e.g. \"tcp/192.168.1.10:7447\"", at: raw.offset)
+                    // Fine for a peer, or a client that scouts: checked once `scouting` is read.
+                    emptyConnect = (c.childPath("endpoints"), raw.offset)
+                    connect.endpoints = []
+                    connect.endpointsGiven = true
                 } else if list.count == Self.elementCount(raw) {
                     connect.endpoints = list
+                    connect.endpointsGiven = true
                 }
             }
             if let t = c.value("timeout_ms") {
@@ -48,9 +54,12 @@ extension AgentConfig {
         if let t = top.section("timestamping", keys: ["enabled"]), let e = t.value("enabled") {
             timestamping = Self.perMode(e, t.childPath("enabled"), v, v.bool) ?? timestamping
         }
-        if let s = top.section("scouting", keys: ["multicast"]),
-           let m = s.section("multicast", keys: ["enabled"]) {
-            scoutingMulticast = m.read("enabled", v.bool) ?? scoutingMulticast
+        if let s = top.section("scouting", keys: ScoutingConfig.configKeys) {
+            scouting = ScoutingConfig.read(s, mode: mode, v)
+            scoutingMulticast = scouting.multicast.enabled
+        }
+        if let (path, offset) = emptyConnect, mode == .client, !scouting.multicast.enabled {
+            v.report(path, "expected at least one router endpoint, e.g. \"tcp/192.168.1.10:7447\" (or turn on scouting.multicast to find one)", at: offset)
         }
         if let t = top.section("transport", keys: ["link", "unicast", "auth"]) {
             readTransport(t, v)
@@ -101,11 +110,12 @@ extension AgentConfig {
         guard let s = v.string(value, path) else { return nil }
         switch s {
         case "client": return .client
-        case "peer", "router":
-            v.report(path, "\"\(s)\" is not supported yet: the Petrel agent runs as a Zenoh client of a router (use \"client\")", at: value.offset)
+        case "peer": return .peer
+        case "router":
+            v.report(path, "\"router\" is not supported yet: the Petrel agent runs as a Zenoh client or peer (use \"client\" or \"peer\")", at: value.offset)
             return nil
         default:
-            v.report(path, "expected \"client\", found \"\(s)\" (Zenoh's modes are client, peer and router; Petrel supports client)", at: value.offset)
+            v.report(path, "expected \"client\" or \"peer\", found \"\(s)\" (Zenoh's modes are client, peer and router; Petrel supports client and peer)", at: value.offset)
             return nil
         }
     }

@@ -12,9 +12,16 @@ extension AgentConfig {
     /// `connect.routerWait` to `Session.open(waitForRouter:)`.
     public func sessionConfig() -> SessionConfig {
         var s = SessionConfig(connect: connect.endpoints, zid: id ?? .random())
-        s.mode = .client
+        s.mode = mode == .peer ? .peer : .client
         s.timestamping = timestamping
-        s.transport.whatAmI = .client
+        s.transport.whatAmI = s.mode
+        // A peer that names no one to dial only listens (and scouts, if asked).
+        if mode == .peer && !connect.endpointsGiven { s.connect = [] }
+        // A client that names no router scouts for one, when asked to.
+        if mode == .client && !connect.endpointsGiven && scouting.multicast.enabled { s.connect = [] }
+        // In peer mode the listen endpoints are the session's; in client mode the gateway's.
+        if mode == .peer { s.listen = listen }
+        s.scouting = scouting
         s.transport.leaseMilliseconds = transport.leaseMilliseconds
         s.transport.keepAliveFactor = transport.keepAliveFactor
         s.transport.batchSize = transport.batchSize
@@ -38,10 +45,11 @@ extension AgentConfig {
         if let mode {
             switch mode {
             case "client": c.mode = .client
-            case "peer", "router":
-                throw ConfigError(path: "--mode", message: "\"\(mode)\" is not supported yet: the Petrel agent runs as a Zenoh client of a router (use client)", file: "command line")
+            case "peer": c.mode = .peer
+            case "router":
+                throw ConfigError(path: "--mode", message: "\"router\" is not supported yet: the Petrel agent runs as a Zenoh client or peer (use client or peer)", file: "command line")
             default:
-                throw ConfigError(path: "--mode", message: "expected client, found \"\(mode)\"", file: "command line")
+                throw ConfigError(path: "--mode", message: "expected client or peer, found \"\(mode)\"", file: "command line")
             }
         }
         if !connect.isEmpty { c.connect.endpoints = try Self.endpoints(connect, flag: "--connect") }

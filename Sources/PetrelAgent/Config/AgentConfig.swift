@@ -1,5 +1,6 @@
 import Logging
 import PetrelGateway
+import PetrelSession
 import PetrelTime
 import PetrelTransport
 
@@ -21,10 +22,12 @@ import Darwin
 /// Every property has the default the agent uses when the key is absent, so
 /// `AgentConfig()` is `embeddedDefault`.
 public struct AgentConfig: Sendable, Equatable {
-    /// Zenoh's session mode. Only `client` exists for now: the agent joins a
-    /// router; `peer` and `router` are refused with a clear message.
+    /// Zenoh's session mode: `client` joins a router; `peer` listens and
+    /// connects to other peers directly (a clique, no router needed).
+    /// `router` is refused with a clear message.
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         case client
+        case peer
     }
 
     /// `connect`: the routers the agent's uplink goes to.
@@ -35,6 +38,10 @@ public struct AgentConfig: Sendable, Equatable {
         /// before giving up; -1 (the agent's default) retries forever while
         /// buffering locally.
         public var timeoutMilliseconds: Int = -1
+        /// Whether the file listed `connect.endpoints`: a client without
+        /// them scouts for a router when multicast scouting is on, and a peer
+        /// without them only listens and scouts.
+        public var endpointsGiven = false
 
         public init() {}
 
@@ -98,6 +105,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// `scouting.multicast.enabled`: accepted for Zenoh compatibility; the agent
     /// does not scout yet, so it stays off by default.
     public var scoutingMulticast = false
+    /// `scouting`: multicast Scout/Hello and gossip, with Zenoh's key names.
+    public var scouting = ScoutingConfig()
     public var transport = Transport()
     /// `adminspace.enabled`: answer queries on `@/<zid>/...` about the agent.
     public var adminSpace = true

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import PetrelSession
+import PetrelTransport
+import PetrelWire
+import Testing
+
+/// A real Zenoh peer (Python API, peer mode, no router) run by scripts/zenoh_peer.py.
+struct PythonPeer {
+    let name: String
+    let process: TestProcess
+    let zid: String
+    let endpoint: String
+
+    static func start(name: String, port: Int, extra: [String] = [],
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws -> PythonPeer {
+        try TestEnvironment.requirePython()
+        let endpoint = "tcp/127.0.0.1:\(port)"
+        let p = try TestProcess("python peer \(name)", executable: TestEnvironment.python,
+                                arguments: [TestEnvironment.script("zenoh_peer.py"), "--name", name, "--listen", endpoint] + extra)
+        guard let line = await p.waitForLine(where: { $0.contains("\"ready\"") }),
+              let zid = jsonObject(line)?["zid"] as? String else {
+            Issue.record("python peer \(name) did not start: \(p.errorOutput.suffix(5))", sourceLocation: sourceLocation)
+            throw PeerFailed()
+        }
+        return PythonPeer(name: name, process: p, zid: zid, endpoint: endpoint)
+    }
+
+    struct PeerFailed: Error {}
+
+    /// Samples its subscribers printed.
+    var samples: [(key: String, payload: String)] {
+        process.output.compactMap(jsonObject).compactMap { d in
+            guard d["sub"] != nil, let k = d["key"] as? String, let p = d["payload"] as? String else { return nil }
+            return (k, p)
+        }
+    }
+
+    /// Asks it, over Zenoh, to run a command (see zenoh_peer.py); returns its answer.
+    func command(_ what: String, _ body: [String: Any], via session: Session, timeout: Duration = .seconds(15)) async throws -> String? {
+        let payload = Array(try JSONSerialization.data(withJSONObject: body))
+        let stream = try await session.get("ctl/\(name)/\(what)", timeout: timeout, payload: payload)
+        for await r in stream {
+            if case .success(let s) = r.result { return String(decoding: s.payload, as: UTF8.self) }
+        }
+        return nil
+    }
+
+    func stop() async {
+        process.terminate()
+        _ = await process.waitForExit(timeout: .seconds(10))
+    }
+}
+
+/// Opens a Petrel session in peer mode on loopback.
+func openPeer(listen port: Int, connect: [String], logger: Logger = Logger(label: "test.peer")) async throws -> Session {
+    var config = SessionConfig(connect: try connect.map { try Endpoint($0) })
+    config.mode = .peer
+    config.listen = [try Endpoint("tcp/127.0.0.1:\(port)")]
+    config.reconnect.initialDelay = .milliseconds(50)
+    config.reconnect.maxDelay = .milliseconds(500)
+    return try await Session.open(config, logger: logger)
+}
+
+extension InteropTests {
+    /// Petrel in peer mode with real Zenoh peers and no router.
+    @Suite("Petrel peers with Zenoh peers, no router", .serialized)
+    struct PeerInteropTests {
+        @Test("a Petrel peer and a Python peer exchange samples, queries and tokens both ways")
+        func petrelAndPythonPeer() async throws {
+            let python = try await PythonPeer.start(name: "py", port: TestEnvironment.freePort(),
+                                                    extra: ["--sub", "pp/fromPetrel/**", "--queryable", "pp/python/q=from-python",
+                                                            "--token", "pp/tok/python"])
+            let petrel = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            let received = Collector<Sample>()
+            let sub = try await petrel.declareSubscriber("pp/fromPython/**") { received.add($0) }
+            let q = try await petrel.declareQueryable("pp/petrel/q") { query in
+                query.reply("pp/petrel/q", "from-petrel")
+            }
+            let token = try await petrel.declareToken("pp/tok/petrel")
+
+            #expect(await petrel.waitUntilConnected(timeout: .seconds(15)))
+            #expect(petrel.connectedPeers.first?.whatAmI == .peer)
+            // Petrel → Python get: answered once the Python peer's declarations arrived.
+            let answered = await eventually(timeout: .seconds(15)) {
+                let replies = (try? await petrel.getAll("pp/python/q", timeout: .seconds(2))) ?? []
+                return replies.contains { (try? $0.result.get()).map { String(decoding: $0.payload, as: UTF8.self) } == "from-python" }
+            }
+            #expect(answered, "the Python peer's queryable never answered")
+
+            // Petrel → Python pub/sub, straight to the peer that subscribed.
+            for i in 0..<3 { try await petrel.put("pp/fromPetrel/\(i)", "petrel-\(i)") }
+            let atPython = await eventually(timeout: .seconds(10)) { python.samples.count >= 3 }
+            #expect(atPython, "python received \(python.samples)")
+            #expect(python.samples.map(\.payload) == ["petrel-0", "petrel-1", "petrel-2"])
+
+            // Python → Petrel pub/sub.
+            let put = try await python.command("put", ["key": "pp/fromPython/x", "value": "python", "count": 3], via: petrel)
+            #expect(put == "ok")
+            let got = await received.wait(for: 3, timeout: .seconds(10))
+            #expect(got.count == 3)
+            #expect(got.allSatisfy { $0.key == "pp/fromPython/x" && String(decoding: $0.payload, as: UTF8.self) == "python" })
+
+            // Python → Petrel get.
+            let answer = try await python.command("get", ["selector": "pp/petrel/q"], via: petrel)
+            let replies = (answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]]) ?? []
+            #expect(replies.count == 1 && replies.first?["payload"] as? String == "from-petrel", "python's get answered \(answer ?? "nothing")")
+
+            // Liveliness: the Python peer's token is known here.
+            var tokens: [String] = []
+            for await r in try await petrel.livelinessGet("pp/tok/**") {
+                if let s = try? r.result.get() { tokens.append(s.key) }
+            }
+            #expect(tokens == ["pp/tok/python"])
+
+            token.undeclare()
+            q.undeclare()
+            sub.undeclare()
+            await petrel.close()
+            await python.stop()
+        }
+
+        @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
+        func cliqueOfThree() async throws {
+            let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(), extra: ["--sub", "clique/**"])
+            let a = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            // B knows only the Python peer: gossip tells it where A listens.
+            let b = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            let atA = Collector<Sample>()
+            let atB = Collector<Sample>()
+            let subA = try await a.declareSubscriber("clique/**") { atA.add($0) }
+            let subB = try await b.declareSubscriber("clique/**") { atB.add($0) }
+
+            let clique = await eventually(timeout: .seconds(20)) { a.connectedPeers.count == 2 && b.connectedPeers.count == 2 }
+            #expect(clique, "A has \(a.connectedPeers.map(\.zid)), B has \(b.connectedPeers.map(\.zid))")
+            let pythonSeesBoth = await eventually(timeout: .seconds(15)) {
+                let peers = (try? await python.command("peers", [:], via: a)) ?? nil
+                return ((peers.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String]) ?? []).count == 2
+            }
+            #expect(pythonSeesBoth)
+            // Each knows the others' subscribers before publishing (their declarations follow the open).
+            try await Task.sleep(for: .milliseconds(500))
+
+            for i in 0..<5 {
+                try await a.put("clique/A/\(i)", "A\(i)")
+                try await b.put("clique/B/\(i)", "B\(i)")
+            }
+            #expect(try await python.command("put", ["key": "clique/P", "value": "P", "count": 5], via: a) == "ok")
+
+            func others(_ samples: [String], not prefix: String) -> [String] { samples.filter { !$0.hasPrefix(prefix) } }
+            let done = await eventually(timeout: .seconds(15)) {
+                others(atA.values.map(\.key), not: "clique/A").count >= 10 && others(atB.values.map(\.key), not: "clique/B").count >= 10
+                    && others(python.samples.map(\.key), not: "clique/P").count >= 10
+            }
+            #expect(done)
+            // Duplicates would arrive a little later: give them the time.
+            await quietPeriod(.seconds(1))
+            let seenByA = others(atA.values.map(\.key), not: "clique/A")
+            let seenByB = others(atB.values.map(\.key), not: "clique/B")
+            let seenByPython = others(python.samples.map(\.key), not: "clique/P")
+            #expect(seenByA.sorted() == ((0..<5).map { "clique/B/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
+            #expect(seenByB.sorted() == ((0..<5).map { "clique/A/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
+            #expect(seenByPython.sorted() == ((0..<5).map { "clique/A/\($0)" } + (0..<5).map { "clique/B/\($0)" }).sorted())
+
+            subA.undeclare()
+            subB.undeclare()
+            await a.close()
+            await b.close()
+            await python.stop()
+        }
+    }
+}
