@@ -72,6 +72,7 @@ let package = Package(
         // The agent daemon: configuration file, bridges, storage, systemd integration.
         .target(name: "PetrelAgent", dependencies: [
             "PetrelSession", "PetrelTransport", "PetrelGateway", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore", "PetrelSystem",
+            "PetrelReplication", "PetrelAlignment",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -80,6 +81,7 @@ let package = Package(
         .executableTarget(name: "petrel", dependencies: [
             "PetrelSession", "PetrelAgent", "PetrelTransport", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
+            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime",
         ]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
@@ -153,5 +155,15 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PetrelPerf"
         ),
+
+        // Anti-entropy alignment in processes (#14): `petrel replica`, the edge's aligned storages,
+        // digests and the aligner queryable over a session, around PetrelAlignment's protocol.
+        .target(name: "PetrelReplication", dependencies: [
+            "PetrelAlignment", "PetrelHotStore", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelTime",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "PetrelReplicationTests", dependencies: [
+            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime", "PetrelTestSupport",
+        ]),
     ]
 )

@@ -80,11 +80,14 @@ struct AgentStatus: Sendable {
     var buffer: [String: UInt64]
     var storages: [String: UInt64]
     var version: Version
+    /// Aligned storages: per storage key, the alignment counters (clockRejected, reconciliations, ...).
+    var alignment: [String: [String: UInt64]]? = nil
 }
 
 extension AgentStatus: JSONWritable {
     func write(to w: inout JSONWriter) {
         w.object { o in
+            o.fieldIfPresent("alignment", alignment)
             o.field("buffer", buffer)
             o.field("counters", counters)
             o.field("links", links)

@@ -330,7 +330,8 @@ public final class Agent: Sendable {
                             queriesOut: stats.queriesOut, repliesIn: stats.repliesIn, drops: stats.dropsDisconnected,
                             reconnects: stats.reconnects, framingErrors: state.withLock { $0.gateway }?.framingErrors ?? 0),
             buffer: buffer, storages: storages?.sizes ?? [:],
-            version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift))
+            version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift),
+            alignment: storages?.alignmentCounters)
     }
 }
 

@@ -18,6 +18,7 @@ enum PetrelCommand {
     static let commands: [any ToolCommand.Type] = [
         AgentCommand.self, PutCommand.self, DeleteCommand.self, SubCommand.self, GetCommand.self,
         QueryableCommand.self, InfoCommand.self,
+        ReplicaCommand.self,
     ]
 
     static func main() async {
