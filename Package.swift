@@ -159,7 +159,7 @@ let package = Package(
         // Anti-entropy alignment in processes (#14): `petrel replica`, the edge's aligned storages,
         // digests and the aligner queryable over a session, around PetrelAlignment's protocol.
         .target(name: "PetrelReplication", dependencies: [
-            "PetrelAlignment", "PetrelHotStore", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelTime",
+            "PetrelAlignment", "PetrelHotStore", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSystem",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "PetrelReplicationTests", dependencies: [

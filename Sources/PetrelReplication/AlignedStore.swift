@@ -36,6 +36,7 @@ public final class AlignedStore: Sendable {
         var stale: UInt64 = 0
         var wildcardDeletes: UInt64 = 0
         var outsideHotWindow: UInt64 = 0
+        var wildcardLogErrors: UInt64 = 0
     }
 
     struct State: Sendable {
@@ -47,9 +48,12 @@ public final class AlignedStore: Sendable {
     }
 
     private let state: Mutex<State>
+    private let wildcardLog: WildcardDeleteLog?
 
+    /// - Parameter wildcardLogPath: where wildcard deletes are kept across
+    ///   restarts (a replica); nil: in memory (an edge, which keeps the hot window only).
     public init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
-                now: @escaping @Sendable () -> NTP64) {
+                wildcardLogPath: String? = nil, now: @escaping @Sendable () -> NTP64) throws {
         self.store = store
         self.scope = store.keyExpr
         self.layout = layout
@@ -60,7 +64,17 @@ public final class AlignedStore: Sendable {
         for s in store.latestEntries() {
             _ = index.apply(AlignmentEntry(key: s.key, timestamp: s.timestamp, isTombstone: s.kind == .delete))
         }
-        state = Mutex(State(main: index))
+        var st = State(main: index)
+        if let path = wildcardLogPath {
+            let log = try WildcardDeleteLog(path: path)
+            for (expr, ts) in try log.readAll() where (st.wildcardDeletes[expr].map { $0 < ts } ?? true) {
+                st.wildcardDeletes[expr] = ts
+            }
+            wildcardLog = log
+        } else {
+            wildcardLog = nil
+        }
+        state = Mutex(st)
     }
 
     /// Whether this side keeps every era (a replica) or the hot window only (an edge).
@@ -118,11 +132,37 @@ public final class AlignedStore: Sendable {
             s.counters.wildcardDeletes += 1
             if let old = s.wildcardDeletes[expr], old >= sample.timestamp { return .stale }
             s.wildcardDeletes[expr] = sample.timestamp
+            do {
+                try wildcardLog?.append(expr, sample.timestamp)
+            } catch {
+                s.counters.wildcardLogErrors += 1
+            }
             for m in matching where m.timestamp < sample.timestamp {
                 guard let k = try? KeyExpr(m.key) else { continue }
                 _ = Self.store(StoredSample(key: m.key, kind: .delete, timestamp: sample.timestamp), key: k, store: store, state: &s)
             }
             return .stored
+        }
+    }
+
+    /// The wildcard deletes held (newest timestamp per expression), as deletes to re-apply.
+    public func wildcardDeletes() -> [StoredSample] {
+        state.withLock { s in s.wildcardDeletes.map { StoredSample(key: $0.key.string, kind: .delete, timestamp: $0.value) } }
+            .sorted { $0.key < $1.key }
+    }
+
+    /// An order-independent hash of the wildcard deletes held: peers holding
+    /// the same set publish the same value with their digests.
+    public var wildcardDeletesHash: UInt64 {
+        state.withLock { s in
+            s.wildcardDeletes.reduce(UInt64(0)) { acc, e in
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in e.key.string.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                h = (h ^ e.value.time.rawValue) &* 0x100_0000_01b3
+                h = (h ^ e.value.id.low) &* 0x100_0000_01b3
+                h = (h ^ e.value.id.high) &* 0x100_0000_01b3
+                return acc ^ h
+            }
         }
     }
 

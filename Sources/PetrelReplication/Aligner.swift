@@ -141,7 +141,7 @@ public final class Aligner: Sendable {
 
     func publishDigest() async {
         guard session.isConnected, let index = store.index(for: store.scope) else { return }
-        let bytes = AlignerMessages.digest(descriptor, index.digest(now: store.now()))
+        let bytes = AlignerMessages.digest(descriptor, wildcardHash: store.wildcardDeletesHash, index.digest(now: store.now()))
         do {
             try await session.put(digestKey, bytes)
             state.withLock { $0.counters.digestsSent += 1 }
@@ -152,19 +152,24 @@ public final class Aligner: Sendable {
 
     private func received(digest sample: Sample) {
         guard let peer = Self.zid(inKey: sample.key, prefix: "@-digest"), peer != zid else { return }
-        let parsed: (AlignerDescriptor, AlignmentDigest)
+        let parsed: (AlignerDescriptor, UInt64, AlignmentDigest)
         do {
             parsed = try AlignerMessages.readDigest(Array(sample.payload))
         } catch {
             logger.debug("unreadable digest", metadata: ["from": "\(peer)", "reason": "\(error)"])
             return
         }
-        let (theirs, digest) = parsed
+        let (theirs, wildcardHash, digest) = parsed
         state.withLock { s in
             s.counters.digestsReceived += 1
             if s.peers[peer] == nil { s.peers[peer] = Peer(descriptor: theirs, lastSeen: .now) }
             s.peers[peer]!.descriptor = theirs
             s.peers[peer]!.lastSeen = .now
+        }
+        // Replicas of one key expression hold the same wildcard deletes once aligned.
+        if descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope
+            && wildcardHash != store.wildcardDeletesHash {
+            spawn { await self.syncWildcardDeletes(with: peer) }
         }
         // Comparable only when the peer's digest covers exactly the set we share.
         guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope,
@@ -254,6 +259,10 @@ public final class Aligner: Sendable {
         let eras = store.eras.intersection(theirs.eras)
         guard !eras.isEmpty else { return }
         let started = ContinuousClock.now
+        if reason == "link-up" && descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope {
+            noteStart(peer: peer, reason: reason)
+            await syncWildcardDeletes(with: peer)
+        }
         var initiator = AlignmentInitiator(index: index, peerScope: theirs.scope, now: store.now(), eras: eras)
         var message = initiator.firstMessage()
         var rounds = 0, bytes = 0
@@ -293,6 +302,20 @@ public final class Aligner: Sendable {
         } catch {
             state.withLock { $0.counters.reconciliationsFailed += 1 }
             logger.info("reconciliation abandoned; retried on the next digest", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+        }
+    }
+
+    /// Takes a replica peer's wildcard deletes (a handful, as a rule): each
+    /// tombstones what it matches here and is kept, like the peer's.
+    func syncWildcardDeletes(with peer: ZenohID) async {
+        do {
+            var applied = 0
+            for payload in try await ask(peer, "wildcards", []) {
+                for d in try AlignerMessages.readRecords(payload) where store.apply(d) == .stored { applied += 1 }
+            }
+            if applied > 0 { logger.info("wildcard deletes aligned", metadata: ["peer": "\(peer)", "applied": "\(applied)"]) }
+        } catch {
+            logger.debug("wildcard deletes not aligned", metadata: ["peer": "\(peer)", "reason": "\(error)"])
         }
     }
 
@@ -393,6 +416,8 @@ public final class Aligner: Sendable {
                 for s in try AlignerMessages.readRecords(payload) where store.apply(s) == .stored { stored += 1 }
                 state.withLock { $0.counters.received += UInt64(stored) }
                 query.reply(query.key, Array("\(stored)".utf8))
+            case "wildcards":
+                query.reply(query.key, AlignerMessages.records(store.wildcardDeletes()))
             case "state":
                 query.reply(query.key, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope).utf8),
                             encoding: .applicationJSON)

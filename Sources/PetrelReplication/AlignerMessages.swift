@@ -65,18 +65,21 @@ public enum AlignerMessages {
         Set((0..<8).compactMap { i in mask & (1 << i) != 0 ? AlignmentEra(rawValue: UInt8(i)) : nil })
     }
 
-    /// A digest publication: the descriptor, then PetrelAlignment's digest.
-    public static func digest(_ d: AlignerDescriptor, _ digest: AlignmentDigest) -> [UInt8] {
+    /// A digest publication: the descriptor, the hash of the wildcard deletes
+    /// held (u64), then PetrelAlignment's digest.
+    public static func digest(_ d: AlignerDescriptor, wildcardHash: UInt64, _ digest: AlignmentDigest) -> [UInt8] {
         var w = ByteWriter()
         d.encode(into: &w)
+        w.u64(wildcardHash)
         w.raw(digest.encoded())
         return w.bytes
     }
 
-    public static func readDigest(_ bytes: [UInt8]) throws -> (AlignerDescriptor, AlignmentDigest) {
+    public static func readDigest(_ bytes: [UInt8]) throws -> (AlignerDescriptor, UInt64, AlignmentDigest) {
         var r = ByteReader(bytes)
         let d = try AlignerDescriptor.decode(from: &r)
-        return (d, try AlignmentDigest(decoding: r.rest))
+        let hash = try r.u64("wildcard hash")
+        return (d, hash, try AlignmentDigest(decoding: r.rest))
     }
 
     /// An `align` query: the scope both sides reconcile (the responder picks
