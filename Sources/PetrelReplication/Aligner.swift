@@ -61,6 +61,8 @@ public final class Aligner: Sendable {
     struct State {
         var peers: [ZenohID: Peer] = [:]
         var linkUpAt: ContinuousClock.Instant?
+        /// Counts link-ups, so a late handler of an earlier one leaves a newer one alone.
+        var linkGeneration = 0
         var counters = Counters()
         var tasks: [Task<Void, Never>] = []
         var queryable: Queryable?
@@ -89,9 +91,12 @@ public final class Aligner: Sendable {
     public func start() async throws {
         session.onLinkChange { [weak self] up in
             guard up, let self else { return }
-            let at = ContinuousClock.now
-            self.state.withLock { $0.linkUpAt = at }
-            self.spawn { await self.linkCameUp() }
+            let generation = self.state.withLock { s -> Int in
+                s.linkUpAt = .now
+                s.linkGeneration += 1
+                return s.linkGeneration
+            }
+            self.spawn { await self.linkCameUp(generation) }
         }
         let queryable = try await session.declareQueryable("\(alignerPrefix)/**") { [weak self] query in
             await self?.answer(query)
@@ -113,8 +118,14 @@ public final class Aligner: Sendable {
             s.tasks.append(ticker)
         }
         if session.isConnected {
-            state.withLock { $0.linkUpAt = .now }
-            spawn { await self.linkCameUp() }
+            // Connected before the observer was in place: handle that link-up now (unless it was seen).
+            let generation = state.withLock { s -> Int? in
+                guard s.linkGeneration == 0 else { return nil }
+                s.linkUpAt = .now
+                s.linkGeneration = 1
+                return 1
+            }
+            if let generation { spawn { await self.linkCameUp(generation) } }
         }
     }
 
@@ -188,7 +199,7 @@ public final class Aligner: Sendable {
 
     // MARK: link-up
 
-    private func linkCameUp() async {
+    private func linkCameUp(_ generation: Int) async {
         // Peers heard from recently: at once, without waiting for discovery.
         let known = state.withLock { s in
             s.peers.filter { ContinuousClock.now - $0.value.lastSeen < .seconds(60) }.map(\.key)
@@ -217,7 +228,7 @@ public final class Aligner: Sendable {
             logger.debug("aligner discovery failed", metadata: ["reason": "\(error)"])
         }
         // Nobody to reconcile with: a later reconciliation is not a reaction to this link-up.
-        if !started { state.withLock { $0.linkUpAt = nil } }
+        if !started { state.withLock { s in if s.linkGeneration == generation { s.linkUpAt = nil } } }
     }
 
     // MARK: reconciliation
@@ -319,9 +330,10 @@ public final class Aligner: Sendable {
         }
     }
 
-    /// Logs (once per link-up) how long after the link came up the first reconciliation started.
+    /// Logs (once per link-up) how long after the link came up the first
+    /// reconciliation started, whatever started it (the link-up itself, or a
+    /// peer's digest that arrived first).
     private func noteStart(peer: ZenohID, reason: String) {
-        guard reason == "link-up" else { return }
         let since = state.withLock { s -> Duration? in
             guard let up = s.linkUpAt else { return nil }
             s.linkUpAt = nil
@@ -387,17 +399,19 @@ public final class Aligner: Sendable {
 
     private func answer(_ query: Query) async {
         guard let op = query.key.split(separator: "/").last.map(String.init) else { return }
+        // Replies on our own concrete key (the query's may be a wildcard, as discovery's is).
+        let replyKey = "\(alignerPrefix)/\(op)"
         let payload = query.payload.map { Array($0) } ?? []
         do {
             switch op {
             case "info":
-                query.reply(query.key, descriptor.encoded())
+                query.reply(replyKey, descriptor.encoded())
             case "align":
                 let (scope, _, message) = try AlignerMessages.readAlignQuery(payload)
                 guard let index = store.index(for: scope) else {
                     throw ReplicationMessageError("scope \(scope) is not part of this aligner's \(store.scope)")
                 }
-                query.reply(query.key, try AlignmentResponder.reply(to: message, index: index, now: store.now()))
+                query.reply(replyKey, try AlignmentResponder.reply(to: message, index: index, now: store.now()))
             case "entries":
                 var batch: [StoredSample] = [], bytes = 0
                 for key in try AlignerMessages.readEntriesQuery(payload) {
@@ -405,21 +419,21 @@ public final class Aligner: Sendable {
                     batch.append(s)
                     bytes += s.payload.count + key.utf8.count + 40
                     if batch.count >= Self.batchCount || bytes >= Self.batchBytes {
-                        query.reply(query.key, AlignerMessages.records(batch))
+                        query.reply(replyKey, AlignerMessages.records(batch))
                         batch = []
                         bytes = 0
                     }
                 }
-                if !batch.isEmpty { query.reply(query.key, AlignerMessages.records(batch)) }
+                if !batch.isEmpty { query.reply(replyKey, AlignerMessages.records(batch)) }
             case "push":
                 var stored = 0
                 for s in try AlignerMessages.readRecords(payload) where store.apply(s) == .stored { stored += 1 }
                 state.withLock { $0.counters.received += UInt64(stored) }
-                query.reply(query.key, Array("\(stored)".utf8))
+                query.reply(replyKey, Array("\(stored)".utf8))
             case "wildcards":
-                query.reply(query.key, AlignerMessages.records(store.wildcardDeletes()))
+                query.reply(replyKey, AlignerMessages.records(store.wildcardDeletes()))
             case "state":
-                query.reply(query.key, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope).utf8),
+                query.reply(replyKey, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope).utf8),
                             encoding: .applicationJSON)
             default:
                 query.replyError(Array("unknown aligner operation '\(op)'".utf8))

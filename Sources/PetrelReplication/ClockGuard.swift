@@ -38,6 +38,6 @@ public final class ClockGuard: Sendable {
     public func aheadMilliseconds(_ timestamp: Timestamp) -> UInt64 {
         let local = now().rawValue, t = timestamp.time.rawValue
         guard t > local else { return 0 }
-        return (t - local) * 1000 >> 32
+        return ((t - local) * 1000) >> 32
     }
 }
