@@ -135,6 +135,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Anti-entropy alignment (issue #14): eras, fingerprints, rateless set reconciliation.
+        .target(name: "PetrelAlignment", dependencies: ["PetrelTime", "PetrelKeyExpr"]),
+        .testTarget(name: "PetrelAlignmentTests", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr", "PetrelTestSupport"]),
+        // Reconciliation cost vs. the naive scheme, fingerprint update and digest costs.
+        .executableTarget(name: "align-bench", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr"],
+                          path: "Benchmarks/AlignBench"),
+
         // Benchmarks (scripts/bench): codec speed and allocations per operation.
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(
