@@ -237,16 +237,8 @@ extension AlignmentEra {
 }
 
 extension AlignmentLayout {
-    /// The earliest time still in the hot era (or the current one) at `now`,
-    /// found by bisection over `era(of:now:)` so it agrees with the layout's
-    /// own cut whatever its definition.
+    /// The earliest time still in the hot era (or the current one) at `now`.
     func hotWindowStart(now: NTP64) -> NTP64 {
-        var lo: UInt64 = 0, hi = now.rawValue
-        guard era(of: NTP64(rawValue: lo), now: now).isOlderThanHot else { return NTP64(rawValue: 0) }
-        while lo + 1 < hi {
-            let mid = lo + (hi - lo) / 2
-            if era(of: NTP64(rawValue: mid), now: now).isOlderThanHot { lo = mid } else { hi = mid }
-        }
-        return NTP64(rawValue: hi)
+        startTime(ofSubInterval: eraBounds(now: now).hotStart)
     }
 }

@@ -186,7 +186,7 @@ public final class Aligner: Sendable {
         guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope,
               let mine = store.index(for: shared) else { return }
         let eras = store.eras.intersection(theirs.eras)
-        if AlignmentDigestComparison.differ(mine.digest(now: store.now()), digest, eras: eras) {
+        if AlignmentDigestComparison.differ(mine, digest, eras: eras) {
             spawn { await self.reconcile(with: peer, reason: "digest") }
         }
     }
