@@ -75,6 +75,7 @@ let package = Package(
         // The agent daemon: configuration file, bridges, storage, systemd integration.
         .target(name: "PetrelAgent", dependencies: [
             "PetrelSession", "PetrelTransport", "PetrelGateway", "PetrelTime", "PetrelKeyExpr", "PetrelWire", "PetrelMQTT", "PetrelSerial", "PetrelStorage", "PetrelHotStore", "PetrelSystem",
+            "PetrelReplication", "PetrelAlignment",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -83,6 +84,7 @@ let package = Package(
         .executableTarget(name: "petrel", dependencies: [
             "PetrelSession", "PetrelAgent", "PetrelTransport", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
+            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime",
         ]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).
@@ -148,6 +150,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Fuzz/TransportFuzz"),
         .testTarget(name: "PetrelTransportFuzzTests", dependencies: ["PetrelTransportFuzz", "PetrelTestSupport"]),
+        // Anti-entropy alignment (issue #14): eras, fingerprints, rateless set reconciliation.
+        .target(name: "PetrelAlignment", dependencies: ["PetrelTime", "PetrelKeyExpr"]),
+        .testTarget(name: "PetrelAlignmentTests", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr", "PetrelTestSupport"]),
+        // Reconciliation cost vs. the naive scheme, fingerprint update and digest costs.
+        .executableTarget(name: "align-bench", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr"],
+                          path: "Benchmarks/AlignBench"),
+
         // Benchmarks (scripts/bench): codec speed and allocations per operation.
         .target(name: "CAllocCounter", path: "Benchmarks/CAllocCounter"),
         .executableTarget(
@@ -168,5 +177,15 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PetrelPerf"
         ),
+
+        // Anti-entropy alignment in processes (#14): `petrel replica`, the edge's aligned storages,
+        // digests and the aligner queryable over a session, around PetrelAlignment's protocol.
+        .target(name: "PetrelReplication", dependencies: [
+            "PetrelAlignment", "PetrelHotStore", "PetrelSession", "PetrelTransport", "PetrelKeyExpr", "PetrelTime", "PetrelSystem",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "PetrelReplicationTests", dependencies: [
+            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime", "PetrelTestSupport",
+        ]),
     ]
 )

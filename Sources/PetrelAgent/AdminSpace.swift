@@ -82,11 +82,14 @@ struct AgentStatus: Sendable {
     var version: Version
     /// The gateway's counters (devices over its caps); nil without listen endpoints.
     var gateway: [String: UInt64]? = nil
+    /// Aligned storages: per storage key, the alignment counters (clockRejected, reconciliations, ...).
+    var alignment: [String: [String: UInt64]]? = nil
 }
 
 extension AgentStatus: JSONWritable {
     func write(to w: inout JSONWriter) {
         w.object { o in
+            o.fieldIfPresent("alignment", alignment)
             o.field("buffer", buffer)
             o.field("counters", counters)
             o.fieldIfPresent("gateway", gateway)

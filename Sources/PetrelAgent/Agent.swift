@@ -334,7 +334,8 @@ public final class Agent: Sendable {
                             reconnects: stats.reconnects, framingErrors: state.withLock { $0.gateway }?.framingErrors ?? 0),
             buffer: buffer, storages: storages?.sizes ?? [:],
             version: .init(petrel: PetrelVersion.string, zenohProtocol: 9, swift: PetrelVersion.swift),
-            gateway: gatewayStatus)
+            gateway: gatewayStatus,
+            alignment: storages?.alignmentCounters)
     }
 
     /// The gateway's counters for the admin space: sessions accepted, devices

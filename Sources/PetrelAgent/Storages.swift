@@ -3,7 +3,9 @@ import Glibc
 #endif
 import Logging
 import PetrelHotStore
+import PetrelAlignment
 import PetrelKeyExpr
+import PetrelReplication
 import PetrelSession
 import PetrelTime
 import PetrelWire
@@ -18,6 +20,8 @@ final class StorageGroup: Sendable {
         let subscriber: Subscriber
         let queryable: Queryable
         let key: String
+        /// Storages with `align`: alignment with the upstream replicas (hot window only).
+        var aligner: Aligner? = nil
     }
 
     let storages: [Running]
@@ -51,8 +55,19 @@ final class StorageGroup: Sendable {
                 store = HotStore(keyExpr: c.key, mode: mode, hotWindow: hot, maxEntries: c.maxEntries, maxBytes: c.maxBytes)
             }
             let clock = session.clock
+            let aligned = c.align.map { Self.aligned(store, $0) }
             let subscriber = try await session.declareSubscriber(c.key.string) { sample in
-                store.store(StoredSample(sample, stampedBy: clock))
+                let s = StoredSample(sample, stampedBy: clock)
+                if let aligned {
+                    // Samples stamped here (a device's reading through the gateway) are not checked against our own clock.
+                    if aligned.apply(s, checkClock: s.timestamp.id != clock.id) == .rejectedClock {
+                        logger.warning("sample refused: its timestamp is ahead of this clock by more than the allowed drift",
+                                       metadata: ["key": "\(s.key)", "aheadMs": "\(aligned.clockGuard.aheadMilliseconds(s.timestamp))",
+                                                  "refused": "\(aligned.clockGuard.rejected)"])
+                    }
+                } else {
+                    store.store(s)
+                }
             }
             let queryable = try await session.declareQueryable(c.key.string) { query in
                 guard let asked = try? KeyExpr(query.key) else { return }
@@ -68,7 +83,13 @@ final class StorageGroup: Sendable {
                                 timestamp: r.timestamp, attachment: r.attachment)
                 }
             }
-            running.append(Running(store: store, subscriber: subscriber, queryable: queryable, key: c.key.string))
+            var r = Running(store: store, subscriber: subscriber, queryable: queryable, key: c.key.string)
+            if let aligned, let align = c.align {
+                let aligner = Aligner(session: session, store: aligned, role: .edge, interval: align.interval, logger: logger)
+                try await aligner.start()
+                r.aligner = aligner
+            }
+            running.append(r)
         }
         let stores = running.map(\.store)
         // What falls out of the hot window goes even when nothing new arrives.
@@ -81,9 +102,37 @@ final class StorageGroup: Sendable {
         return StorageGroup(storages: running, evictor: evictor)
     }
 
+    /// An aligned view of `store`: the hot window only (an edge never pulls cold
+    /// history), clock sanity per `config`. `PETREL_TEST_CLOCK_OFFSET_MS` skews
+    /// its clock (tests only).
+    static func aligned(_ store: HotStore, _ config: AlignConfig) -> AlignedStore {
+        let physical = OffsetClock.fromEnvironment(ProcessEnvironment.current())
+        let now: @Sendable () -> NTP64 = { physical.now() }
+        // No wildcard log: nothing to open, so no error to handle.
+        return try! AlignedStore(store: store, layout: .default, eras: [.current, .hot],
+                            clockGuard: ClockGuard(maxDrift: config.maxClockDrift, now: now), now: now)
+    }
+
+    /// Alignment counters per aligned storage, for the admin space.
+    var alignmentCounters: [String: [String: UInt64]]? {
+        var out: [String: [String: UInt64]] = [:]
+        for s in storages {
+            guard let a = s.aligner else { continue }
+            let c = a.counters, st = a.store.statistics
+            var m: [String: UInt64] = ["clockRejected": st.clockRejected, "reconciliations": c.reconciliations,
+                                       "reconciliationsFailed": c.reconciliationsFailed, "roundTrips": c.roundTrips,
+                                       "metadataBytes": c.metadataBytes, "fetched": c.fetched, "pushed": c.pushed,
+                                       "received": c.received, "digestsSent": c.digestsSent, "keys": UInt64(st.keys)]
+            if let ms = c.lastReconnectToStartMs { m["lastReconnectToStartMicros"] = UInt64(ms * 1000) }
+            out[s.key] = m
+        }
+        return out.isEmpty ? nil : out
+    }
+
     func stop() {
         evictor.cancel()
         for s in storages {
+            s.aligner?.stop()
             s.subscriber.undeclare()
             s.queryable.undeclare()
             s.store.close()
@@ -103,10 +152,4 @@ final class StorageGroup: Sendable {
     }
 }
 
-extension StoredSample {
-    init(_ s: Sample, stampedBy clock: HybridLogicalClock) {
-        self.init(key: s.key, kind: s.kind == .put ? .put : .delete, payload: Array(s.payload),
-                  encoding: .init(id: s.encoding.id, schema: s.encoding.schema),
-                  timestamp: s.timestamp ?? clock.newTimestamp(), attachment: s.attachment.map { Array($0) })
-    }
-}
+

@@ -57,7 +57,7 @@ public final class HotStore: Sendable {
     public let maxBytes: Int?
 
     private let clock: @Sendable () -> NTP64
-    private let state: Mutex<HotStoreState>
+    let state: Mutex<HotStoreState>  // internal: HotStore+Latest.swift reads it
 
     /// An in-memory store (nothing survives the process).
     ///

@@ -19,6 +19,7 @@ enum PetrelCommand {
         AgentCommand.self, PutCommand.self, DeleteCommand.self, SubCommand.self, GetCommand.self,
         QueryableCommand.self, InfoCommand.self,
         ScoutCommand.self,
+        ReplicaCommand.self,
     ]
 
     static func main() async {

@@ -1,0 +1,135 @@
+/// Appends alignment message fields: LEB128 zints (Zenoh's VLE), fixed little-endian words.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+
+    mutating func zint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func zint(_ v: Int) { zint(UInt64(max(0, v))) }
+
+    /// Signed, zig-zag encoded (0, -1, 1, -2, … → 0, 1, 2, 3, …).
+    mutating func szint(_ v: Int64) { zint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
+    mutating func u16(_ v: UInt16) {
+        bytes.append(UInt8(truncatingIfNeeded: v))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+    }
+
+    mutating func u64(_ v: UInt64) {
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (UInt64(i) * 8))) }
+    }
+
+    mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
+
+    /// A zint length, then the bytes.
+    mutating func string(_ s: String) {
+        zint(s.utf8.count)
+        bytes.append(contentsOf: s.utf8)
+    }
+}
+
+/// Reads alignment message fields; every read checks bounds and throws, never traps.
+struct ByteReader {
+    let bytes: [UInt8]
+    private(set) var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var remaining: Int { bytes.count - offset }
+    var isAtEnd: Bool { offset >= bytes.count }
+
+    mutating func u8(_ field: StaticString) throws(AlignmentMessageError) -> UInt8 {
+        guard offset < bytes.count else { throw .truncated(field: "\(field)", offset: offset) }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// At most 10 bytes; a value that does not fit 64 bits is an error.
+    mutating func zint(_ field: StaticString) throws(AlignmentMessageError) -> UInt64 {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        let start = offset
+        while true {
+            let b = try u8(field)
+            if shift == 63 && b > 1 { throw .invalid(field: "\(field)", offset: start, reason: "zint overflows 64 bits") }
+            v |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return v }
+            shift += 7
+            if shift > 63 { throw .invalid(field: "\(field)", offset: start, reason: "zint longer than 10 bytes") }
+        }
+    }
+
+    /// A zint that must be at most `limit` (a count or a length: bounds what a reader allocates).
+    mutating func count(_ field: StaticString, limit: Int) throws(AlignmentMessageError) -> Int {
+        let start = offset
+        let v = try zint(field)
+        guard v <= UInt64(limit) else {
+            throw .invalid(field: "\(field)", offset: start, reason: "\(v) exceeds the limit of \(limit)")
+        }
+        return Int(v)
+    }
+
+    mutating func szint(_ field: StaticString) throws(AlignmentMessageError) -> Int64 {
+        let u = try zint(field)
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    mutating func u16(_ field: StaticString) throws(AlignmentMessageError) -> UInt16 {
+        guard remaining >= 2 else { throw .truncated(field: "\(field)", offset: offset) }
+        defer { offset += 2 }
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+
+    mutating func u64(_ field: StaticString) throws(AlignmentMessageError) -> UInt64 {
+        guard remaining >= 8 else { throw .truncated(field: "\(field)", offset: offset) }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << (UInt64(i) * 8) }
+        offset += 8
+        return v
+    }
+
+    mutating func raw(_ field: StaticString, count n: Int) throws(AlignmentMessageError) -> ArraySlice<UInt8> {
+        guard n >= 0, remaining >= n else { throw .truncated(field: "\(field)", offset: offset) }
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
+
+    mutating func string(_ field: StaticString, limit: Int) throws(AlignmentMessageError) -> String {
+        let n = try count(field, limit: limit)
+        let start = offset
+        let b = try raw(field, count: n)
+        guard let s = String(validating: b, as: UTF8.self) else {
+            throw .invalid(field: "\(field)", offset: start, reason: "not UTF-8")
+        }
+        return s
+    }
+
+    func expectEnd() throws(AlignmentMessageError) {
+        guard isAtEnd else {
+            throw .invalid(field: "end", offset: offset, reason: "\(remaining) trailing bytes")
+        }
+    }
+}
+
+/// Malformed alignment bytes: which field, where, and why.
+public enum AlignmentMessageError: Error, Equatable, Sendable, CustomStringConvertible {
+    case truncated(field: String, offset: Int)
+    case invalid(field: String, offset: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .truncated(field, offset): return "alignment message truncated in \(field) at byte \(offset)"
+        case let .invalid(field, offset, reason): return "alignment message has an invalid \(field) at byte \(offset): \(reason)"
+        }
+    }
+}

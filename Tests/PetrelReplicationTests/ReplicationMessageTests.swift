@@ -1,0 +1,60 @@
+import PetrelAlignment
+import PetrelHotStore
+import PetrelKeyExpr
+import PetrelTestSupport
+import PetrelTime
+import Testing
+
+@testable import PetrelReplication
+
+/// The aligner's own messages: random round trips, and malformed bytes refused without a trap.
+@Suite("aligner messages")
+struct ReplicationMessageTests {
+    static func randomSample(_ rng: inout SplitMix64) -> StoredSample {
+        let kind: StoredSample.Kind = Bool.random(using: &rng) ? .put : .delete
+        let key = (0..<Int.random(in: 1...4, using: &rng)).map { _ in "k\(Int.random(in: 0...99, using: &rng))" }.joined(separator: "/")
+        let payload = kind == .put ? (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) } : []
+        let schema: String? = Bool.random(using: &rng) ? "charset=utf-8" : nil
+        let attachment: [UInt8]? = Bool.random(using: &rng) ? [1, 2, UInt8.random(in: 0...255, using: &rng)] : nil
+        let ts = Timestamp(time: NTP64(rawValue: UInt64.random(in: 0...UInt64.max, using: &rng)), id: ZenohID.random(using: &rng))
+        return StoredSample(key: key, kind: kind, payload: payload, encoding: .init(id: UInt16.random(in: 0...UInt16.max, using: &rng), schema: schema),
+                            timestamp: ts, attachment: attachment)
+    }
+
+    @Test("records, record batches, entries queries, descriptors and align queries round-trip (random)")
+    func roundTrips() throws {
+        let seed = SplitMix64.testSeed(default: 14_2)
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<300 {
+            let s = Self.randomSample(&rng)
+            #expect(try ReplicationRecord.decode(ReplicationRecord.encode(s)) == s, "seed \(seed)")
+            let batch = (0..<Int.random(in: 0...5, using: &rng)).map { _ in Self.randomSample(&rng) }
+            #expect(try AlignerMessages.readRecords(AlignerMessages.records(batch)) == batch, "seed \(seed)")
+            let keys = batch.map(\.key)
+            #expect(try AlignerMessages.readEntriesQuery(AlignerMessages.entriesQuery(keys)) == keys, "seed \(seed)")
+            let eras = Set([AlignmentEra.current, .hot, .warm, .cold].filter { _ in Bool.random(using: &rng) })
+            let d = AlignerDescriptor(role: Bool.random(using: &rng) ? .edge : .replica, scope: try KeyExpr("site/**"), eras: eras)
+            #expect(try AlignerDescriptor(decoding: d.encoded()) == d, "seed \(seed)")
+            let msg = (0..<Int.random(in: 0...50, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let q = try AlignerMessages.readAlignQuery(AlignerMessages.alignQuery(scope: try KeyExpr("site/pi7/**"), eras: eras, msg))
+            #expect(q.scope.string == "site/pi7/**" && q.eras == eras && q.message == msg, "seed \(seed)")
+        }
+    }
+
+    @Test("truncated and random bytes are refused with an error, never a trap (random)")
+    func malformed() {
+        let seed = SplitMix64.testSeed(default: 14_2)
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<300 {
+            let good = AlignerMessages.records([Self.randomSample(&rng), Self.randomSample(&rng)])
+            let cut = Array(good.prefix(Int.random(in: 0..<good.count, using: &rng)))
+            #expect(throws: ReplicationMessageError.self) { try AlignerMessages.readRecords(cut) }
+            let noise = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            _ = try? AlignerMessages.readRecords(noise)
+            _ = try? AlignerMessages.readEntriesQuery(noise)
+            _ = try? AlignerDescriptor(decoding: noise)
+            _ = try? AlignerMessages.readAlignQuery(noise)
+            _ = try? ReplicationRecord.decode(noise)
+        }
+    }
+}
