@@ -131,6 +131,22 @@ extension InteropTests {
             #expect(why.contains("not signed by a trusted CA") && why.contains("tls/localhost:\(tlsPort)"), "\(why)")
         }
 
+        @Test("a tls/ endpoint that is the router's plain TCP port fails the open with a TLS error, not a timeout")
+        func tlsToPlainPort() async throws {
+            let pki = try await TestPKI.make()
+            defer { pki.dir.remove() }
+            let router = try await ZenohRouter.start()
+            defer { router.process.kill() }
+            var tls = TLSConfig()
+            tls.rootCACertificate = pki.caCert
+            // A TLS error, not the open timeout: the router drops the link on our ClientHello.
+            let e = try await Self.connectError("tls/127.0.0.1:\(router.port)", tls)
+            guard case .tls? = e else {
+                Issue.record("expected a TLS failure, got \(String(describing: e))")
+                return
+            }
+        }
+
         @Test("a router whose certificate names another host is refused; with verify_name_on_connect off it is accepted")
         func wrongHostName() async throws {
             let pki = try await TestPKI.make()
