@@ -48,4 +48,19 @@ struct AuthExtensionTests {
         var r = WireReader([0x05, 0x61])
         #expect(throws: DecodeError.self) { try UsrPwdOpenSyn.decode(from: &r) }
     }
+
+    /// A device controls these bytes before it has proven anything: any input
+    /// decodes or throws, never traps (seeded; PETREL_SEED replays).
+    @Test func randomBytesNeverTrap() {
+        let seed = SeededRandom.testSeed
+        var rng = SeededRandom(seed: seed)
+        var decoded = 0
+        for _ in 0..<20_000 {
+            let bytes = rng.bytes(24)
+            if (try? AuthExtension.decode(bytes)) != nil { decoded += 1 }
+            var r = WireReader(bytes)
+            _ = try? UsrPwdOpenSyn.decode(from: &r)
+        }
+        #expect(decoded > 0, "PETREL_SEED=\(seed): some random inputs are valid chains")
+    }
 }
