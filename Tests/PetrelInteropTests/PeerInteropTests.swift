@@ -120,6 +120,41 @@ extension InteropTests {
             await python.stop()
         }
 
+        @Test("a peer that goes away is removed with its tokens; the connect endpoint is dialled again when it returns")
+        func peerLeavesAndReturns() async throws {
+            let port = TestEnvironment.freePort()
+            var python = try await PythonPeer.start(name: "pyr", port: port, extra: ["--sub", "back/**", "--token", "back/tok/python"])
+            let petrel = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            let liveliness = Collector<Sample>()
+            let watcher = try await petrel.declareLivelinessSubscriber("back/tok/**", history: true) { liveliness.add($0) }
+            let links = Collector<Bool>()
+            petrel.onLinkChange { links.add($0) }
+            #expect(await petrel.waitForPeerDeclarations(timeout: .seconds(15)))
+            #expect(await eventually { liveliness.values.contains { $0.kind == .put && $0.key == "back/tok/python" } })
+
+            // Gone without a word (SIGKILL): the link breaks, the face and its token go.
+            python.process.kill()
+            _ = await python.process.waitForExit(timeout: .seconds(10))
+            #expect(await eventually(timeout: .seconds(15)) { petrel.connectedPeers.isEmpty && !petrel.isConnected })
+            #expect(await eventually { liveliness.values.contains { $0.kind == .delete && $0.key == "back/tok/python" } })
+            #expect(links.values.last == false)
+            // Nobody wants it now: a put is not an error.
+            try await petrel.put("back/none", "dropped")
+
+            // Back on the same address: the connect loop finds it again.
+            python = try await PythonPeer.start(name: "pyr", port: port, extra: ["--sub", "back/**", "--token", "back/tok/python"])
+            #expect(await eventually(timeout: .seconds(20)) { petrel.connectedPeers.count == 1 })
+            #expect(await petrel.waitForPeerDeclarations(timeout: .seconds(15)))
+            try await petrel.put("back/again", "hello")
+            #expect(await eventually(timeout: .seconds(10)) { python.samples.contains { $0.key == "back/again" } })
+            #expect(!python.samples.contains { $0.key == "back/none" })
+            #expect(links.values.last == true)
+
+            watcher.undeclare()
+            await petrel.close()
+            await python.stop()
+        }
+
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
         func cliqueOfThree() async throws {
             let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(), extra: ["--sub", "clique/**"])

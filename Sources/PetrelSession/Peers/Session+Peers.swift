@@ -272,32 +272,31 @@ extension Session {
     /// What the session does with each network message from a peer.
     func handleFromPeer(_ message: consuming NetworkMessage, from t: UnicastTransport, reliability: Reliability) {
         let face = peerFace(for: t)
-        let ours = { self.state.withLock { $0.localExprs } }
         switch consume message {
         case .push(var push):
-            guard let key = face.resolve(push.wireExpr, ourExprs: ours) else {
+            guard let key = resolve(push.wireExpr, from: face) else {
                 counters.add(.unknownKeyExprs, 1)
                 return
             }
             push.wireExpr = WireExpr(key)
             handlePush(push, reliability: reliability)
         case .request(var request):
-            guard let key = face.resolve(request.wireExpr, ourExprs: ours) else {
+            guard let key = resolve(request.wireExpr, from: face) else {
                 t.send(ResponseFinal(requestID: request.requestID, qos: .request), priority: .data)
                 return
             }
             request.wireExpr = WireExpr(key)
             handleRequest(request, from: t)
         case .response(var response):
-            if let key = face.resolve(response.wireExpr, ourExprs: ours) { response.wireExpr = WireExpr(key) }
+            if let key = resolve(response.wireExpr, from: face) { response.wireExpr = WireExpr(key) }
             handleResponse(response)
         case .responseFinal(let final):
             peerQueryFinal(final.requestID, from: face)
         case .declare(let declare):
-            peerDeclared(declare, on: face, ourExprs: ours)
+            peerDeclared(declare, on: face)
         case .interest(var interest):
             if let w = interest.wireExpr {
-                guard let key = face.resolve(w, ourExprs: ours) else { return }
+                guard let key = resolve(w, from: face) else { return }
                 interest.wireExpr = WireExpr(key)
             }
             answerInterest(interest, on: t)
@@ -306,11 +305,20 @@ extension Session {
         }
     }
 
-    private func peerDeclared(_ declare: Declare, on face: PeerFace, ourExprs: () -> [UInt16: String]) {
-        func key(_ w: WireExpr) -> KeyExpr? { face.resolve(w, ourExprs: ourExprs).flatMap { try? KeyExpr($0) } }
+    /// Full key text of a wire expression a peer sent: M=1 scopes are its own
+    /// ids, M=0 ours. nil for an unknown id.
+    func resolve(_ e: WireExpr, from face: PeerFace) -> String? {
+        if e.scope == 0 { return e.suffix }
+        let prefix = e.mapping == .sender ? face.state.withLock { $0.remoteExprs[e.scope] } : state.withLock { $0.localExprs[e.scope] }
+        guard let prefix else { return nil }
+        return prefix + e.suffix
+    }
+
+    private func peerDeclared(_ declare: Declare, on face: PeerFace) {
+        func key(_ w: WireExpr) -> KeyExpr? { resolve(w, from: face).flatMap { try? KeyExpr($0) } }
         switch declare.declaration {
         case .keyExpr(let id, let w):
-            if let text = face.resolve(w, ourExprs: ourExprs) { face.state.withLock { $0.remoteExprs[id] = text } }
+            if let text = resolve(w, from: face) { face.state.withLock { $0.remoteExprs[id] = text } }
         case .undeclareKeyExpr(let id):
             face.state.withLock { _ = $0.remoteExprs.removeValue(forKey: id) }
         case .subscriber(let id, let w):
@@ -327,7 +335,7 @@ extension Session {
             if isNew { tokenChanged(id: id, wireExpr: WireExpr(k.string), alive: true, interestID: nil) }
         case .undeclareToken(let id, let w):
             let known = face.state.withLock { $0.tokens.removeValue(forKey: id) }
-            guard let text = known ?? w.flatMap({ face.resolve($0, ourExprs: ourExprs) }) else { return }
+            guard let text = known ?? w.flatMap({ resolve($0, from: face) }) else { return }
             tokenChanged(id: id, wireExpr: WireExpr(text), alive: false, interestID: nil)
         case .final:
             if declare.interestID == 0 { face.state.withLock { $0.declarationsComplete = true } }
