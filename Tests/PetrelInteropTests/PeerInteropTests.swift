@@ -155,6 +155,40 @@ extension InteropTests {
             await python.stop()
         }
 
+        @Test("petrel agent in peer mode: its heartbeat reaches a Python peer and its admin space answers that peer's get")
+        func agentAsPeer() async throws {
+            try TestEnvironment.requirePetrel()
+            let python = try await PythonPeer.start(name: "pya", port: TestEnvironment.freePort(), extra: ["--sub", "peerfarm/**"])
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-peer-agent-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let config = dir + "/agent.json5"
+            try """
+                {
+                  mode: "peer",
+                  listen: { endpoints: ["tcp/127.0.0.1:\(TestEnvironment.freePort())"] },
+                  connect: { endpoints: ["\(python.endpoint)"] },
+                  heartbeat: { key: "peerfarm/{hostname}/heartbeat", interval: "1s" },
+                  buffer: { dir: "\(dir)/buffer" },
+                }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let agent = try PetrelTool.start(["agent", "-c", config])
+            defer { agent.kill() }
+            #expect(await eventually(timeout: .seconds(30)) { python.samples.contains { $0.key.hasSuffix("/heartbeat") } },
+                    "no heartbeat at the Python peer; agent said: \(agent.errorOutput.suffix(8))")
+            // The Python peer's get reaches the agent's admin space directly.
+            let control = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            #expect(await control.waitForPeerDeclarations(timeout: .seconds(15)))
+            let answer = try await python.command("get", ["selector": "@/**/petrel/status"], via: control)
+            let replies = (answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]]) ?? []
+            let status = replies.first.flatMap { ($0["payload"] as? String).flatMap(jsonObject) }
+            #expect(status?["mode"] as? String == "peer", "python's get answered \(answer ?? "nothing")")
+            agent.terminate()
+            #expect(await agent.waitForExit(timeout: .seconds(15)) == 0)
+            await control.close()
+            await python.stop()
+        }
+
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
         func cliqueOfThree() async throws {
             let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(), extra: ["--sub", "clique/**"])
