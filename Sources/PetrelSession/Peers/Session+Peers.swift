@@ -229,6 +229,9 @@ extension Session {
             sendDeclare(.final, interestID: 0, on: t)
             for w in waiters { w.resume() }
             if first { notifyLinkObservers(up: true) }
+            // Closed between its handshake and here: its close went by before
+            // the face existed, so forget it now.
+            if !t.isOpen { peerTransportClosed(t, error: nil) }
             return face
         }
     }
