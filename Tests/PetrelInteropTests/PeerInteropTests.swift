@@ -112,6 +112,10 @@ extension InteropTests {
                 if let s = try? r.result.get() { tokens.append(s.key) }
             }
             #expect(tokens == ["pp/tok/python"])
+            // ... and Petrel's token at the Python peer.
+            let alive = try await python.command("liveliness", ["key": "pp/tok/**"], via: petrel)
+            #expect(alive.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String] == ["pp/tok/petrel", "pp/tok/python"],
+                    "python's liveliness get answered \(alive ?? "nothing")")
 
             token.undeclare()
             q.undeclare()
