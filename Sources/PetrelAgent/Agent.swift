@@ -296,7 +296,9 @@ public final class Agent: Sendable {
         let stats = session?.statistics ?? SessionCounters.Snapshot()
         var links: [AgentStatus.Link] = []
         let transport = session?.currentTransport
-        for endpoint in config.connect.endpoints {
+        // A peer has no upstream: its links and sessions are listed below.
+        let upstreamEndpoints = config.mode == .client ? config.connect.endpoints : []
+        for endpoint in upstreamEndpoints {
             if let t = transport, t.endpoint == endpoint, t.isOpen {
                 links.append(.init(endpoint: endpoint.description, role: "upstream", state: "up",
                                    peer: t.parameters.remoteZID.description, batchSize: t.parameters.batchSize,
@@ -306,7 +308,7 @@ public final class Agent: Sendable {
             }
         }
         var sessions: [AgentStatus.SessionInfo] = []
-        if let t = transport, t.isOpen {
+        if let t = transport, t.isOpen, config.mode == .client {
             sessions.append(.init(role: "upstream", peer: t.parameters.remoteZID.description,
                                   whatAmI: "\(t.parameters.remoteWhatAmI)", link: t.endpoint.description))
         }
@@ -320,6 +322,20 @@ public final class Agent: Sendable {
             for d in gateway.devices {
                 sessions.append(.init(role: "device", peer: d.zid, whatAmI: d.whatAmI, link: d.link, subscribers: d.subscribers,
                                       queryables: d.queryables, tokens: d.tokens, samplesIn: d.samplesIn, samplesOut: d.samplesOut))
+            }
+        }
+        if config.mode == .peer, let session {
+            let peers = session.connectedPeers
+            for endpoint in config.connect.endpoints {
+                let up = peers.first { $0.endpoint == endpoint }
+                links.append(.init(endpoint: endpoint.description, role: "connect", state: up == nil ? "down" : "up",
+                                   peer: up?.zid.description, batchSize: nil, leaseMs: nil))
+            }
+            for locator in session.listenLocators {
+                links.append(.init(endpoint: locator, role: "listen", state: "up", peer: nil, batchSize: nil, leaseMs: nil))
+            }
+            for p in peers {
+                sessions.append(.init(role: "peer", peer: p.zid.description, whatAmI: "\(p.whatAmI)", link: p.endpoint.description))
             }
         }
         let elapsed = ContinuousClock.now - started

@@ -187,6 +187,13 @@ extension InteropTests {
             let replies = (answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]]) ?? []
             let status = replies.first.flatMap { ($0["payload"] as? String).flatMap(jsonObject) }
             #expect(status?["mode"] as? String == "peer", "python's get answered \(answer ?? "nothing")")
+            // Its admin space lists the peers it has sessions with (the Python peer and the test's own).
+            let sessions = try await python.command("get", ["selector": "@/**/petrel/sessions"], via: control)
+            let listed = (sessions.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]])?.first
+                .flatMap { ($0["payload"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } }
+            let peerIDs = Set(((listed as? [[String: Any]]) ?? (listed as? [String: Any])?["sessions"] as? [[String: Any]] ?? [])
+                .filter { $0["role"] as? String == "peer" }.compactMap { $0["peer"] as? String })
+            #expect(peerIDs.contains(python.zid), "sessions: \(sessions ?? "nothing")")
             agent.terminate()
             #expect(await agent.waitForExit(timeout: .seconds(15)) == 0)
             await control.close()
