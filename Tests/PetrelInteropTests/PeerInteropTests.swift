@@ -202,7 +202,8 @@ extension InteropTests {
 
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
         func cliqueOfThree() async throws {
-            let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(), extra: ["--sub", "clique/**"])
+            let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(),
+                                                    extra: ["--sub", "clique/**", "--queryable", "clique/q=P"])
             let a = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
             // B knows only the Python peer: gossip tells it where A listens.
             let b = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
@@ -241,6 +242,17 @@ extension InteropTests {
             #expect(seenByA.sorted() == ((0..<5).map { "clique/B/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
             #expect(seenByB.sorted() == ((0..<5).map { "clique/A/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
             #expect(seenByPython.sorted() == ((0..<5).map { "clique/A/\($0)" } + (0..<5).map { "clique/B/\($0)" }).sorted())
+
+            // A query goes to every peer with a matching queryable; replies are consolidated as for a client.
+            let qB = try await b.declareQueryable("clique/q") { $0.reply("clique/q", "B") }
+            let bothAnswer = await eventually(timeout: .seconds(10)) {
+                let replies = (try? await a.getAll("clique/q", consolidation: .none, timeout: .seconds(3))) ?? []
+                return Set(replies.compactMap { (try? $0.result.get()).map { String(decoding: $0.payload, as: UTF8.self) } }) == ["B", "P"]
+            }
+            #expect(bothAnswer)
+            let latest = try await a.getAll("clique/q", consolidation: .latest, timeout: .seconds(3))
+            #expect(latest.count == 1, "latest consolidation kept \(latest.count) replies on one key")
+            qB.undeclare()
 
             subA.undeclare()
             subB.undeclare()
