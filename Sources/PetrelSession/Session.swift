@@ -74,6 +74,7 @@ public final class Session: Sendable {
             if !connected {
                 await session.close()
                 let tried = config.connect.isEmpty ? ["multicast scouting on \(config.scouting.multicast.address)"] : config.connect.map(\.description)
+                if config.mode == .peer { throw SessionError.noPeerReachable(tried + config.listen.map { "listening on \($0)" }, wait) }
                 throw SessionError.noRouterReachable(tried, wait)
             }
         }
