@@ -10,6 +10,7 @@ declares a queryable on `ctl/NAME/**`, and a query's payload (JSON) says what to
     ctl/NAME/put    {"key": K, "value": V, "count": N}   puts, replies "ok"
     ctl/NAME/get    {"selector": S, "timeout": T}        replies one JSON list of replies
     ctl/NAME/peers  {}                                   replies the ZIDs of its peers
+    ctl/NAME/liveliness {"key": K, "timeout": T}         replies the keys of the alive tokens on K
 Runs until SIGTERM/SIGINT.
 """
 import argparse
@@ -81,6 +82,10 @@ def main():
                 else:
                     replies.append({"error": r.err.payload.to_string()})
             q.reply(q.key_expr, json.dumps(replies))
+        elif what == "liveliness":
+            keys = [str(r.ok.key_expr) for r in session.liveliness().get(body["key"], timeout=float(body.get("timeout", 5)))
+                    if r.ok is not None]
+            q.reply(q.key_expr, json.dumps(sorted(keys)))
         elif what == "peers":
             q.reply(q.key_expr, json.dumps([str(z) for z in session.info.peers_zid()]))
         q.drop()

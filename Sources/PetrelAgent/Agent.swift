@@ -296,7 +296,9 @@ public final class Agent: Sendable {
         let stats = session?.statistics ?? SessionCounters.Snapshot()
         var links: [AgentStatus.Link] = []
         let transport = session?.currentTransport
-        for endpoint in config.connect.endpoints {
+        // A peer has no upstream: its links and sessions are listed below.
+        let upstreamEndpoints = config.mode == .client ? config.connect.endpoints : []
+        for endpoint in upstreamEndpoints {
             if let t = transport, t.endpoint == endpoint, t.isOpen {
                 links.append(.init(endpoint: endpoint.description, role: "upstream", state: "up",
                                    peer: t.parameters.remoteZID.description, batchSize: t.parameters.batchSize,
@@ -307,7 +309,7 @@ public final class Agent: Sendable {
         }
         var sessions: [AgentStatus.SessionInfo] = []
         var gatewayStatus: [String: UInt64]?
-        if let t = transport, t.isOpen {
+        if let t = transport, t.isOpen, config.mode == .client {
             sessions.append(.init(role: "upstream", peer: t.parameters.remoteZID.description,
                                   whatAmI: "\(t.parameters.remoteWhatAmI)", link: t.endpoint.description))
         }
@@ -323,6 +325,20 @@ public final class Agent: Sendable {
                                       queryables: d.queryables, tokens: d.tokens, samplesIn: d.samplesIn, samplesOut: d.samplesOut))
             }
             gatewayStatus = Self.gatewayStatus(gateway)
+        }
+        if config.mode == .peer, let session {
+            let peers = session.connectedPeers
+            for endpoint in config.connect.endpoints {
+                let up = peers.first { $0.endpoint == endpoint }
+                links.append(.init(endpoint: endpoint.description, role: "connect", state: up == nil ? "down" : "up",
+                                   peer: up?.zid.description, batchSize: nil, leaseMs: nil))
+            }
+            for locator in session.listenLocators {
+                links.append(.init(endpoint: locator, role: "listen", state: "up", peer: nil, batchSize: nil, leaseMs: nil))
+            }
+            for p in peers {
+                sessions.append(.init(role: "peer", peer: p.zid.description, whatAmI: "\(p.whatAmI)", link: p.endpoint.description))
+            }
         }
         let elapsed = ContinuousClock.now - started
         return AgentStatus(

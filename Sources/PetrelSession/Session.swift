@@ -80,6 +80,7 @@ public final class Session: Sendable {
                     throw SessionError.refused(refusal.description)
                 }
                 let tried = config.connect.isEmpty ? ["multicast scouting on \(config.scouting.multicast.address)"] : config.connect.map(\.description)
+                if config.mode == .peer { throw SessionError.noPeerReachable(tried + config.listen.map { "listening on \($0)" }, wait) }
                 throw SessionError.noRouterReachable(tried, wait)
             }
         }

@@ -42,6 +42,9 @@ struct PeerConfigTests {
         }())
         #expect(s.scouting.gossip.target == [.peer] && s.scouting.gossip.autoconnect == [.router, .peer])
         #expect(c.scoutingMulticast)
+        // Zenoh's per-mode values: a peer takes the peer's.
+        let perMode = try AgentConfig.parse("{ mode: 'peer', timestamping: { enabled: { router: true, peer: false, client: true } } }", source: "c")
+        #expect(!perMode.timestamping)
     }
 
     @Test("a client keeps its listen endpoints for the gateway; with no connect endpoint it scouts when asked")

@@ -112,6 +112,10 @@ extension InteropTests {
                 if let s = try? r.result.get() { tokens.append(s.key) }
             }
             #expect(tokens == ["pp/tok/python"])
+            // ... and Petrel's token at the Python peer.
+            let alive = try await python.command("liveliness", ["key": "pp/tok/**"], via: petrel)
+            #expect(alive.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String] == ["pp/tok/petrel", "pp/tok/python"],
+                    "python's liveliness get answered \(alive ?? "nothing")")
 
             token.undeclare()
             q.undeclare()
@@ -120,9 +124,86 @@ extension InteropTests {
             await python.stop()
         }
 
+        @Test("a peer that goes away is removed with its tokens; the connect endpoint is dialled again when it returns")
+        func peerLeavesAndReturns() async throws {
+            let port = TestEnvironment.freePort()
+            var python = try await PythonPeer.start(name: "pyr", port: port, extra: ["--sub", "back/**", "--token", "back/tok/python"])
+            let petrel = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            let liveliness = Collector<Sample>()
+            let watcher = try await petrel.declareLivelinessSubscriber("back/tok/**", history: true) { liveliness.add($0) }
+            let links = Collector<Bool>()
+            petrel.onLinkChange { links.add($0) }
+            #expect(await petrel.waitForPeerDeclarations(timeout: .seconds(15)))
+            #expect(await eventually { liveliness.values.contains { $0.kind == .put && $0.key == "back/tok/python" } })
+
+            // Gone without a word (SIGKILL): the link breaks, the face and its token go.
+            python.process.kill()
+            _ = await python.process.waitForExit(timeout: .seconds(10))
+            #expect(await eventually(timeout: .seconds(15)) { petrel.connectedPeers.isEmpty && !petrel.isConnected })
+            #expect(await eventually { liveliness.values.contains { $0.kind == .delete && $0.key == "back/tok/python" } })
+            #expect(links.values.last == false)
+            // Nobody wants it now: a put is not an error.
+            try await petrel.put("back/none", "dropped")
+
+            // Back on the same address: the connect loop finds it again.
+            python = try await PythonPeer.start(name: "pyr", port: port, extra: ["--sub", "back/**", "--token", "back/tok/python"])
+            #expect(await eventually(timeout: .seconds(20)) { petrel.connectedPeers.count == 1 })
+            #expect(await petrel.waitForPeerDeclarations(timeout: .seconds(15)))
+            try await petrel.put("back/again", "hello")
+            #expect(await eventually(timeout: .seconds(10)) { python.samples.contains { $0.key == "back/again" } })
+            #expect(!python.samples.contains { $0.key == "back/none" })
+            #expect(links.values.last == true)
+
+            watcher.undeclare()
+            await petrel.close()
+            await python.stop()
+        }
+
+        @Test("petrel agent in peer mode: its heartbeat reaches a Python peer and its admin space answers that peer's get")
+        func agentAsPeer() async throws {
+            try TestEnvironment.requirePetrel()
+            let python = try await PythonPeer.start(name: "pya", port: TestEnvironment.freePort(), extra: ["--sub", "peerfarm/**"])
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-peer-agent-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let config = dir + "/agent.json5"
+            try """
+                {
+                  mode: "peer",
+                  listen: { endpoints: ["tcp/127.0.0.1:\(TestEnvironment.freePort())"] },
+                  connect: { endpoints: ["\(python.endpoint)"] },
+                  heartbeat: { key: "peerfarm/{hostname}/heartbeat", interval: "1s" },
+                  buffer: { dir: "\(dir)/buffer" },
+                }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let agent = try PetrelTool.start(["agent", "-c", config])
+            defer { agent.kill() }
+            #expect(await eventually(timeout: .seconds(30)) { python.samples.contains { $0.key.hasSuffix("/heartbeat") } },
+                    "no heartbeat at the Python peer; agent said: \(agent.errorOutput.suffix(8))")
+            // The Python peer's get reaches the agent's admin space directly.
+            let control = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
+            #expect(await control.waitForPeerDeclarations(timeout: .seconds(15)))
+            let answer = try await python.command("get", ["selector": "@/**/petrel/status"], via: control)
+            let replies = (answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]]) ?? []
+            let status = replies.first.flatMap { ($0["payload"] as? String).flatMap(jsonObject) }
+            #expect(status?["mode"] as? String == "peer", "python's get answered \(answer ?? "nothing")")
+            // Its admin space lists the peers it has sessions with (the Python peer and the test's own).
+            let sessions = try await python.command("get", ["selector": "@/**/petrel/sessions"], via: control)
+            let listed = (sessions.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [[String: Any]])?.first
+                .flatMap { ($0["payload"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } }
+            let peerIDs = Set(((listed as? [[String: Any]]) ?? (listed as? [String: Any])?["sessions"] as? [[String: Any]] ?? [])
+                .filter { $0["role"] as? String == "peer" }.compactMap { $0["peer"] as? String })
+            #expect(peerIDs.contains(python.zid), "sessions: \(sessions ?? "nothing")")
+            agent.terminate()
+            #expect(await agent.waitForExit(timeout: .seconds(15)) == 0)
+            await control.close()
+            await python.stop()
+        }
+
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
         func cliqueOfThree() async throws {
-            let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(), extra: ["--sub", "clique/**"])
+            let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(),
+                                                    extra: ["--sub", "clique/**", "--queryable", "clique/q=P"])
             let a = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
             // B knows only the Python peer: gossip tells it where A listens.
             let b = try await openPeer(listen: TestEnvironment.freePort(), connect: [python.endpoint])
@@ -161,6 +242,17 @@ extension InteropTests {
             #expect(seenByA.sorted() == ((0..<5).map { "clique/B/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
             #expect(seenByB.sorted() == ((0..<5).map { "clique/A/\($0)" } + Array(repeating: "clique/P", count: 5)).sorted())
             #expect(seenByPython.sorted() == ((0..<5).map { "clique/A/\($0)" } + (0..<5).map { "clique/B/\($0)" }).sorted())
+
+            // A query goes to every peer with a matching queryable; replies are consolidated as for a client.
+            let qB = try await b.declareQueryable("clique/q") { $0.reply("clique/q", "B") }
+            let bothAnswer = await eventually(timeout: .seconds(10)) {
+                let replies = (try? await a.getAll("clique/q", consolidation: .none, timeout: .seconds(3))) ?? []
+                return Set(replies.compactMap { (try? $0.result.get()).map { String(decoding: $0.payload, as: UTF8.self) } }) == ["B", "P"]
+            }
+            #expect(bothAnswer)
+            let latest = try await a.getAll("clique/q", consolidation: .latest, timeout: .seconds(3))
+            #expect(latest.count == 1, "latest consolidation kept \(latest.count) replies on one key")
+            qB.undeclare()
 
             subA.undeclare()
             subB.undeclare()

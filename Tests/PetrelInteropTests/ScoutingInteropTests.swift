@@ -46,6 +46,45 @@ extension InteropTests {
             }
         }
 
+        @Test("a Petrel peer and a Python peer find each other by multicast and exchange data both ways")
+        func peersFindEachOther() async throws {
+            try TestEnvironment.requirePython()
+            try TestEnvironment.requirePetrel()
+            let pair = try NamespacePair.create()
+            defer { pair.destroy() }
+            let pythonEndpoint = "tcp/\(pair.addressA):7447"
+            let python = try pair.start(in: pair.a, "python peer", TestEnvironment.python,
+                                        [TestEnvironment.script("zenoh_peer.py"), "--name", "mc", "--listen", pythonEndpoint,
+                                         "--multicast", "--sub", "mesh/**"])
+            defer { python.kill() }
+            #expect(await python.waitForLine(where: { $0.contains("\"ready\"") }) != nil, "\(python.errorOutput.suffix(5))")
+
+            // A listening Petrel peer that knows no address: it answers Scouts and scouts itself.
+            let sub = try pair.start(in: pair.b, "petrel sub -m peer", TestEnvironment.petrel,
+                                     ["sub", "-m", "peer", "--scout", "-l", "tcp/\(pair.addressB):7448", "mesh/**",
+                                      "--count", "1", "--json", "--timeout", "40", "--verbose"])
+            defer { sub.kill() }
+            #expect(await eventually(timeout: .seconds(20)) { sub.errorOutput.contains { $0.contains("peer joined") } },
+                    "\(sub.errorOutput.suffix(5))")
+            // A Python client of the Python peer puts; the peer routes it to Petrel.
+            let received = await eventually(timeout: .seconds(20)) {
+                let put = try? pair.start(in: pair.a, "python put", TestEnvironment.python,
+                                          [TestEnvironment.script("zenoh_client.py"), "-e", pythonEndpoint, "put", "mesh/down", "hello"])
+                _ = await put?.waitForExit(timeout: .seconds(10))
+                return sub.output.contains { $0.contains("mesh/down") }
+            }
+            #expect(received, "petrel sub printed \(sub.output)")
+
+            // A short-lived Petrel peer scouts, dials the Python peer and puts.
+            let delivered = await eventually(timeout: .seconds(30)) {
+                let put = try? pair.start(in: pair.b, "petrel put -m peer", TestEnvironment.petrel,
+                                          ["put", "-m", "peer", "--scout", "mesh/up", "from-petrel"])
+                _ = await put?.waitForExit(timeout: .seconds(15))
+                return python.output.contains { $0.contains("mesh/up") }
+            }
+            #expect(delivered, "python peer printed \(python.output)")
+        }
+
         @Test("a client with no connect endpoint finds the router by multicast and exchanges data both ways")
         func clientFindsRouter() async throws {
             try await withScoutedRouter { pair, _, _ in

@@ -40,7 +40,7 @@ extension AgentConfig {
                 }
             }
             if let t = c.value("timeout_ms") {
-                connect.timeoutMilliseconds = Self.perMode(t, c.childPath("timeout_ms"), v) { value, path in
+                connect.timeoutMilliseconds = Self.perMode(t, c.childPath("timeout_ms"), v, mode: mode) { value, path in
                     v.integer(value, path, in: -1...Int(Int32.max), unit: "ms (-1 = retry forever)")
                 } ?? connect.timeoutMilliseconds
             }
@@ -52,7 +52,7 @@ extension AgentConfig {
             }
         }
         if let t = top.section("timestamping", keys: ["enabled"]), let e = t.value("enabled") {
-            timestamping = Self.perMode(e, t.childPath("enabled"), v, v.bool) ?? timestamping
+            timestamping = Self.perMode(e, t.childPath("enabled"), v, mode: mode, v.bool) ?? timestamping
         }
         if let s = top.section("scouting", keys: ScoutingConfig.configKeys) {
             scouting = ScoutingConfig.read(s, mode: mode, v)
@@ -121,12 +121,12 @@ extension AgentConfig {
     }
 
     /// Zenoh writes some settings per mode (`timeout_ms: { router: -1, peer: -1,
-    /// client: 0 }`); accept that form too and take the client's value.
-    static func perMode<T>(_ value: ConfigValue, _ path: String, _ v: ConfigValidator,
+    /// client: 0 }`); accept that form too and take the value of our mode.
+    static func perMode<T>(_ value: ConfigValue, _ path: String, _ v: ConfigValidator, mode: Mode = .client,
                            _ convert: (ConfigValue, String) -> T?) -> T? {
         guard case .object = value.kind else { return convert(value, path) }
         guard let o = v.object(value, path, keys: ["router", "peer", "client"]) else { return nil }
-        return o.read("client", convert)
+        return o.read(mode.rawValue, convert)
     }
 
     /// `heartbeat.key` may hold `{hostname}`, replaced by the board's host name

@@ -24,19 +24,6 @@ final class PeerFace: Sendable {
         self.initiatedHere = initiatedHere
     }
 
-    /// Full key text of a wire expression this peer sent: M=1 scopes are its
-    /// own ids, M=0 ours (`ourExprs`). nil for an unknown id.
-    func resolve(_ e: WireExpr, ourExprs: () -> [UInt16: String]) -> String? {
-        if e.scope == 0 { return e.suffix }
-        let prefix: String?
-        if e.mapping == .sender {
-            prefix = state.withLock { $0.remoteExprs[e.scope] }
-        } else {
-            prefix = ourExprs()[e.scope]
-        }
-        guard let prefix else { return nil }
-        return prefix + e.suffix
-    }
 
     /// Whether this peer declared a subscriber a sample on `key` should go to
     /// (cached per key: a stream of puts on one key checks once).

@@ -229,6 +229,9 @@ extension Session {
             sendDeclare(.final, interestID: 0, on: t)
             for w in waiters { w.resume() }
             if first { notifyLinkObservers(up: true) }
+            // Closed between its handshake and here: its close went by before
+            // the face existed, so forget it now.
+            if !t.isOpen { peerTransportClosed(t, error: nil) }
             return face
         }
     }
@@ -272,32 +275,31 @@ extension Session {
     /// What the session does with each network message from a peer.
     func handleFromPeer(_ message: consuming NetworkMessage, from t: UnicastTransport, reliability: Reliability) {
         let face = peerFace(for: t)
-        let ours = { self.state.withLock { $0.localExprs } }
         switch consume message {
         case .push(var push):
-            guard let key = face.resolve(push.wireExpr, ourExprs: ours) else {
+            guard let key = resolve(push.wireExpr, from: face) else {
                 counters.add(.unknownKeyExprs, 1)
                 return
             }
             push.wireExpr = WireExpr(key)
             handlePush(push, reliability: reliability)
         case .request(var request):
-            guard let key = face.resolve(request.wireExpr, ourExprs: ours) else {
+            guard let key = resolve(request.wireExpr, from: face) else {
                 t.send(ResponseFinal(requestID: request.requestID, qos: .request), priority: .data)
                 return
             }
             request.wireExpr = WireExpr(key)
             handleRequest(request, from: t)
         case .response(var response):
-            if let key = face.resolve(response.wireExpr, ourExprs: ours) { response.wireExpr = WireExpr(key) }
+            if let key = resolve(response.wireExpr, from: face) { response.wireExpr = WireExpr(key) }
             handleResponse(response)
         case .responseFinal(let final):
             peerQueryFinal(final.requestID, from: face)
         case .declare(let declare):
-            peerDeclared(declare, on: face, ourExprs: ours)
+            peerDeclared(declare, on: face)
         case .interest(var interest):
             if let w = interest.wireExpr {
-                guard let key = face.resolve(w, ourExprs: ours) else { return }
+                guard let key = resolve(w, from: face) else { return }
                 interest.wireExpr = WireExpr(key)
             }
             answerInterest(interest, on: t)
@@ -306,11 +308,20 @@ extension Session {
         }
     }
 
-    private func peerDeclared(_ declare: Declare, on face: PeerFace, ourExprs: () -> [UInt16: String]) {
-        func key(_ w: WireExpr) -> KeyExpr? { face.resolve(w, ourExprs: ourExprs).flatMap { try? KeyExpr($0) } }
+    /// Full key text of a wire expression a peer sent: M=1 scopes are its own
+    /// ids, M=0 ours. nil for an unknown id.
+    func resolve(_ e: WireExpr, from face: PeerFace) -> String? {
+        if e.scope == 0 { return e.suffix }
+        let prefix = e.mapping == .sender ? face.state.withLock { $0.remoteExprs[e.scope] } : state.withLock { $0.localExprs[e.scope] }
+        guard let prefix else { return nil }
+        return prefix + e.suffix
+    }
+
+    private func peerDeclared(_ declare: Declare, on face: PeerFace) {
+        func key(_ w: WireExpr) -> KeyExpr? { resolve(w, from: face).flatMap { try? KeyExpr($0) } }
         switch declare.declaration {
         case .keyExpr(let id, let w):
-            if let text = face.resolve(w, ourExprs: ourExprs) { face.state.withLock { $0.remoteExprs[id] = text } }
+            if let text = resolve(w, from: face) { face.state.withLock { $0.remoteExprs[id] = text } }
         case .undeclareKeyExpr(let id):
             face.state.withLock { _ = $0.remoteExprs.removeValue(forKey: id) }
         case .subscriber(let id, let w):
@@ -327,7 +338,7 @@ extension Session {
             if isNew { tokenChanged(id: id, wireExpr: WireExpr(k.string), alive: true, interestID: nil) }
         case .undeclareToken(let id, let w):
             let known = face.state.withLock { $0.tokens.removeValue(forKey: id) }
-            guard let text = known ?? w.flatMap({ face.resolve($0, ourExprs: ourExprs) }) else { return }
+            guard let text = known ?? w.flatMap({ resolve($0, from: face) }) else { return }
             tokenChanged(id: id, wireExpr: WireExpr(text), alive: false, interestID: nil)
         case .final:
             if declare.interestID == 0 { face.state.withLock { $0.declarationsComplete = true } }
@@ -392,69 +403,5 @@ extension Session {
             }
         }
         return out.sorted()
-    }
-
-    // MARK: Gossip
-
-    /// Tells a new face what we know (`scouting.gossip`): ourselves with our
-    /// locators, and each other peer with the locators it announced. A Zenoh
-    /// peer dials the ones it has no transport with.
-    private func sendGossip(on face: PeerFace) {
-        let g = config.scouting.gossip
-        guard g.enabled, g.target.contains(face.whatAmI) else { return }
-        let (ours, sn, others) = peers.withLock { m in (m.locators, m.gossipSN, m.installed.filter { $0 !== face }) }
-        var states = [PetrelWire.LinkState(psid: 0, sn: sn, zid: zid, whatAmI: config.mode, locators: ours)]
-        for (n, o) in others.enumerated() {
-            let (locators, osn) = o.state.withLock { ($0.locators, $0.gossipSN) }
-            states.append(PetrelWire.LinkState(psid: UInt64(n + 1), sn: osn, zid: o.zid, whatAmI: o.whatAmI, locators: locators))
-        }
-        if let oam = try? LinkStateList(states).oam() { face.transport.send(NetworkMessage.oam(oam), priority: .control) }
-    }
-
-    private func gossipReceived(_ body: ZBytes, from face: PeerFace) {
-        let g = config.scouting.gossip
-        guard g.enabled else { return }
-        let list: LinkStateList
-        do throws(DecodeError) {
-            list = try LinkStateList.decode(body)
-        } catch {
-            logger.info("malformed gossip ignored", metadata: ["peer": "\(face.zid)", "error": "\(error)"])
-            return
-        }
-        for s in list.states {
-            let node: ZenohID? = face.state.withLock { st in
-                if let z = s.zid { st.psids[s.psid] = z }
-                return s.zid ?? st.psids[s.psid]
-            }
-            guard let node, node != zid else { continue }
-            let kind = s.whatAmI ?? .router
-            if node == face.zid {
-                // The sender about itself: remember where it listens and pass
-                // that on to the others, who may not know it yet.
-                guard let locators = s.locators else { continue }
-                let changed = face.state.withLock { st -> Bool in
-                    guard s.sn > st.gossipSN || st.locators == nil else { return false }
-                    st.gossipSN = s.sn
-                    let changed = st.locators != locators
-                    st.locators = locators
-                    return changed
-                }
-                if changed { regossip(face, locators: locators, sn: s.sn) }
-            }
-            if let locators = s.locators, g.autoconnect.contains(kind), peers.withLock({ $0.byZID[node] == nil }) {
-                connectDiscovered(node, locators: locators)
-            }
-        }
-    }
-
-    /// Passes a peer's own locators on to the other peers (one hop).
-    private func regossip(_ face: PeerFace, locators: [String], sn: UInt64) {
-        let g = config.scouting.gossip
-        let (others, index) = peers.withLock { m in
-            (m.installed.filter { $0 !== face }, (m.installed.firstIndex { $0 === face } ?? 0) + 1)
-        }
-        let state = PetrelWire.LinkState(psid: UInt64(index), sn: sn, zid: face.zid, whatAmI: face.whatAmI, locators: locators)
-        guard let oam = try? LinkStateList([state]).oam() else { return }
-        for o in others where g.target.contains(o.whatAmI) { o.transport.send(NetworkMessage.oam(oam), priority: .control) }
     }
 }
