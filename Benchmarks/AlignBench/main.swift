@@ -12,12 +12,14 @@ import PetrelTime
 
 var runs = 10
 var quick = false
+var verbose = false
 var argv = CommandLine.arguments.dropFirst()
 while let a = argv.popFirst() {
     switch a {
     case "--runs": runs = Int(argv.popFirst() ?? "") ?? runs
     case "--quick": quick = true; runs = 3
-    default: print("usage: align-bench [--runs N] [--quick]"); exit(2)
+    case "--verbose": verbose = true
+    default: print("usage: align-bench [--runs N] [--quick] [--verbose]"); exit(2)
     }
 }
 
@@ -87,7 +89,7 @@ func elapsed(_ d: Duration) -> Double {
 }
 
 /// The rateless reconciliation, initiator and responder in one process, bytes counted both ways.
-func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex) -> Outcome {
+func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex, verbose: Bool = false) -> Outcome {
     var out = Outcome()
     let clock = ContinuousClock()
     let start = clock.now
@@ -102,6 +104,11 @@ func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex) -> Outcome {
             out.roundTrips = initiator.stats.roundTrips
             out.bytes = initiator.stats.totalBytes
             out.differences = diff.toFetch.count + diff.toSend.count
+            if verbose {
+                let s = initiator.stats
+                let trueDifference = Set(a.entries.map(\.id)).symmetricDifference(Set(b.entries.map(\.id))).count
+                print("    d=\(trueDifference) estimate=\(s.estimatedDifference) symbols in/out=\(s.symbolsReceived)/\(s.symbolsSent) RT=\(s.roundTrips) bytes=\(s.totalBytes) fetch/send=\(diff.toFetch.count)/\(diff.toSend.count)")
+            }
             return out
         }
     }
@@ -187,7 +194,7 @@ for k in [1, 10, 100, 1000] {
     var rs: [Outcome] = [], ns: [Outcome] = []
     for run in 0..<runs {
         let (a, b) = divergedPair(n: 10_000, k: k, seed: UInt64(k * 1000 + run))
-        rs.append(rateless(a, b))
+        rs.append(rateless(a, b, verbose: verbose))
         ns.append(naive(a, b))
     }
     for (name, os) in [("rateless", rs), ("naive", ns)] {
@@ -216,7 +223,7 @@ do {
 
 print("")
 print("index costs (entries spread over the last 24 h; the hot era holds ~1/1440 of them)")
-print(pad("entries", 9) + pad("build ms", 10) + pad("put ns", 8) + pad("update ns", 11) + pad("digest µs", 11) + pad("hot sketch ms", 15))
+print(pad("entries", 9) + pad("build ms", 10) + pad("put ns", 8) + pad("update ns", 11) + pad("digest µs", 11) + pad("hot open ms", 13))
 let sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
 for n in sizes {
     var g = Rng(state: UInt64(n))
@@ -249,5 +256,5 @@ for n in sizes {
     sink &+= initiator.firstMessage().count
     let sketch = elapsed(clock.now - t0)
     print(pad(String(n), 9) + pad(fmt(build * 1000), 10) + pad(String(Int(put * 1e9)), 8) + pad(String(Int(update * 1e9)), 11)
-          + pad(fmt(digest * 1e6, 1), 11) + pad(fmt(sketch * 1000, 2), 15) + (sink == 42 ? " " : ""))
+          + pad(fmt(digest * 1e6, 1), 11) + pad(fmt(sketch * 1000, 2), 13) + (sink == 42 ? " " : ""))
 }
