@@ -203,13 +203,12 @@ public final class AlignedStore: Sendable {
         }
     }
 
-    /// Every key's latest timestamp, tombstones included, sorted by key (an
-    /// edge: those in its hot window only): what `petrel replica --dump` and
-    /// the aligner's `state` query report.
+    /// Every key's latest timestamp, tombstones included, sorted by key: what
+    /// `petrel replica --dump` and the aligner's `state` query report (an edge
+    /// reports everything its store holds, so a test sees cold history that
+    /// should not be there).
     public func stateEntries() -> [AlignmentEntry] {
-        let t = now()
-        return store.latestEntries()
-            .filter { keepsAllEras || !layout.era(of: $0.timestamp.time, now: t).isOlderThanHot }
+        store.latestEntries()
             .map { AlignmentEntry(key: $0.key, timestamp: $0.timestamp, isTombstone: $0.kind == .delete) }
             .sorted { $0.key < $1.key }
     }

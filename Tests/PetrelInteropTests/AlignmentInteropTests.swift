@@ -191,6 +191,65 @@ extension InteropTests {
             await observer.close()
         }
 
+        @Test("cold history is aligned between replicas and never reaches an edge")
+        func coldHistory() async throws {
+            let root = try Self.tempDir("cold")
+            let router = try await ZenohRouter.start(extraArguments: ["--no-timestamping"])
+            defer { router.process.kill() }
+            let proxy = try await FaultProxy.start(["r1", "r2", "e1"].map {
+                .init(name: $0, proto: "tcp", listenPort: TestEnvironment.freePort(), targetPort: router.port)
+            }, seed: 3, directory: root)
+            defer { proxy.process.kill() }
+            let r1 = ReplicaNode(name: "r1", zid: Self.zidHex(1, 0xc01d), endpoint: proxy.endpoint("r1"), directory: root + "/r1", clockOffsetMs: 0)
+            let r2 = ReplicaNode(name: "r2", zid: Self.zidHex(2, 0xc01d), endpoint: proxy.endpoint("r2"), directory: root + "/r2", clockOffsetMs: 0)
+            let e1 = EdgeNode(name: "e1", zid: Self.zidHex(3, 0xc01d), key: "site/pi7/**", endpoint: proxy.endpoint("e1"),
+                              listenPort: TestEnvironment.freePort(), directory: root + "/e1", clockOffsetMs: 0)
+            for n in [r1, r2] { try n.start() }
+            try e1.start()
+            defer { r1.stop(); r2.stop(); e1.stop() }
+            let observer = try await openSession(router.tcp)
+            let ready = await eventually(timeout: .seconds(20)) {
+                for z in [r1.zid, r2.zid, e1.zid] where await alignerState(observer, zid: z) == nil { return false }
+                return true
+            }
+            #expect(ready, "the processes never answered on their aligners")
+            try proxy.set("r2", .init(cut: true))
+            try proxy.set("e1", .init(cut: true))
+            try await Task.sleep(for: .milliseconds(300))
+            // Written two hours ago (warm and cold eras by the default layout), and just now.
+            let model = Model()
+            let upstream = try await openSession(router.tcp)
+            let old = Writer(session: upstream, clock: HybridLogicalClock(id: .random(), physicalClock: SkewedClock(offsetMs: -7_200_000)),
+                             model: model, edge: nil)
+            let recent = Writer(session: upstream, clock: HybridLogicalClock(id: .random()), model: model, edge: nil)
+            for i in 0..<20 { await old.put("site/pi7/old\(i)", "o\(i)"); await old.put("site/x/old\(i)", "o\(i)") }
+            await old.delete("site/x/old3")
+            for i in 0..<5 { await recent.put("site/pi7/new\(i)", "n\(i)") }
+            try await Task.sleep(for: .milliseconds(300))
+            try proxy.healAll()
+            // An old sample published live, once the edge is connected again: it must not keep it either.
+            _ = await eventually(timeout: .seconds(10)) { await alignerState(observer, zid: e1.zid) != nil }
+            try await Task.sleep(for: .milliseconds(300))
+            await old.put("site/pi7/late-old", "o")
+            let site = try KeyExpr("site/**")
+            var r2State: [String: AlignedEntry] = [:]
+            let converged = await eventually(timeout: .seconds(20)) {
+                r2State = await alignerState(observer, zid: r2.zid) ?? [:]
+                return r2State == model.expected(under: site)
+            }
+            #expect(converged, "r2 did not get the cold history: \(Self.diff(r2State, model.expected(under: site)))")
+            // The edge holds the recent keys (its hot window) and none of the old ones, even in its scope.
+            let recentOnly = model.expected(under: try KeyExpr("site/pi7/$*new$*"))
+            var edgeState: [String: AlignedEntry] = [:]
+            let edgeOK = await eventually(timeout: .seconds(15)) {
+                edgeState = await alignerState(observer, zid: e1.zid) ?? [:]
+                return edgeState == recentOnly
+            }
+            #expect(edgeOK, "the edge's window: \(Self.diff(edgeState, recentOnly))")
+            await upstream.close()
+            await observer.close()
+        }
+
         @Test("3 replicas and 2 edges converge after loss, duplication, reordering, delays, a partition, a SIGKILL, a late replica and skewed clocks (seeded)")
         func threeReplicasTwoEdges() async throws {
             let base = SplitMix64.testSeed(default: 0x14b_0001)
