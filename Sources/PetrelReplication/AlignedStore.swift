@@ -166,6 +166,21 @@ public final class AlignedStore: Sendable {
         }
     }
 
+    /// Runs `body` on the index for `scope` under the store's lock, without
+    /// copying it: a copy alive while a sample is applied costs a full copy of
+    /// the index (copy-on-write), so digests and responder replies, which are
+    /// quick, are computed in place. nil when `scope` is not part of ours.
+    public func withIndex<R>(for scope: KeyExpr, _ body: (borrowing AlignmentIndex) throws -> R) rethrows -> R? {
+        if scope != self.scope, self.scope.includes(scope), state.withLock({ $0.extra[scope] == nil }) {
+            _ = index(for: scope) // built once
+        }
+        return try state.withLock { s -> R? in
+            if scope == self.scope { return try body(s.main) }
+            guard let extra = s.extra[scope] else { return nil }
+            return try body(extra)
+        }
+    }
+
     /// A copy of the index for `scope` (ours, or a part of it, built on first use).
     public func index(for scope: KeyExpr) -> AlignmentIndex? {
         if scope == self.scope { return state.withLock { $0.main } }

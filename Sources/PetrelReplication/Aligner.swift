@@ -151,8 +151,9 @@ public final class Aligner: Sendable {
     // MARK: digests
 
     func publishDigest() async {
-        guard session.isConnected, let index = store.index(for: store.scope) else { return }
-        let bytes = AlignerMessages.digest(descriptor, wildcardHash: store.wildcardDeletesHash, index.digest(now: store.now()))
+        let now = store.now()
+        guard session.isConnected, let digest = store.withIndex(for: store.scope, { $0.digest(now: now) }) else { return }
+        let bytes = AlignerMessages.digest(descriptor, wildcardHash: store.wildcardDeletesHash, digest)
         do {
             try await session.put(digestKey, bytes)
             state.withLock { $0.counters.digestsSent += 1 }
@@ -183,10 +184,9 @@ public final class Aligner: Sendable {
             spawn { await self.syncWildcardDeletes(with: peer) }
         }
         // Comparable only when the peer's digest covers exactly the set we share.
-        guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope,
-              let mine = store.index(for: shared) else { return }
+        guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope else { return }
         let eras = store.eras.intersection(theirs.eras)
-        if AlignmentDigestComparison.differ(mine, digest, eras: eras) {
+        if store.withIndex(for: shared, { AlignmentDigestComparison.differ($0, digest, eras: eras) }) == true {
             spawn { await self.reconcile(with: peer, reason: "digest") }
         }
     }
@@ -221,7 +221,7 @@ public final class Aligner: Sendable {
                 // Not among those already started above (a digest may have made it known meanwhile).
                 if !known.contains(peer) {
                     started = true
-                    spawn { await self.reconcile(with: peer, reason: "link-up") }
+                    spawn { await self.reconcile(with: peer, reason: "discovery") }
                 }
             }
         } catch {
@@ -270,7 +270,7 @@ public final class Aligner: Sendable {
         let eras = store.eras.intersection(theirs.eras)
         guard !eras.isEmpty else { return }
         let started = ContinuousClock.now
-        if reason == "link-up" && descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope {
+        if reason != "digest" && descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope {
             noteStart(peer: peer, reason: reason)
             await syncWildcardDeletes(with: peer)
         }
@@ -343,7 +343,8 @@ public final class Aligner: Sendable {
         }
         if let since {
             let ms = Double(since.components.seconds) * 1000 + Double(since.components.attoseconds) / 1e15
-            logger.info("reconciliation started after link-up", metadata: ["peer": "\(peer)", "sinceLinkUpMs": "\(String(format2(ms)))"])
+            logger.info("reconciliation started after link-up", metadata: ["peer": "\(peer)", "trigger": "\(reason)",
+                                                                             "sinceLinkUpMs": "\(String(format2(ms)))"])
         }
     }
 
@@ -408,10 +409,11 @@ public final class Aligner: Sendable {
                 query.reply(replyKey, descriptor.encoded())
             case "align":
                 let (scope, _, message) = try AlignerMessages.readAlignQuery(payload)
-                guard let index = store.index(for: scope) else {
+                let now = store.now()
+                guard let reply = try store.withIndex(for: scope, { try AlignmentResponder.reply(to: message, index: $0, now: now) }) else {
                     throw ReplicationMessageError("scope \(scope) is not part of this aligner's \(store.scope)")
                 }
-                query.reply(replyKey, try AlignmentResponder.reply(to: message, index: index, now: store.now()))
+                query.reply(replyKey, reply)
             case "entries":
                 var batch: [StoredSample] = [], bytes = 0
                 for key in try AlignerMessages.readEntriesQuery(payload) {

@@ -353,13 +353,15 @@ extension InteropTests {
             var report = ""
             let took = await waitForConvergence(observer, replicas: replicas, edges: edges, model: model, timeout: .seconds(45), report: &report)
             #expect(took != nil, "seed \(seed): not converged 45 s after healing (replay with PETREL_SEED=\(seed) PETREL_ALIGN_RUNS=1):\n\(report)")
-            let starts = reconcileStartTimes(replicas.flatMap(\.logs) + edges.flatMap(\.logs))
-            let sorted = starts.sorted()
+            let logs = replicas.flatMap(\.logs) + edges.flatMap(\.logs)
             // The processes' logs stay beside their data, for a failing seed.
             for r in replicas { try? r.logs.joined(separator: "\n").write(toFile: root + "/\(r.name).log", atomically: true, encoding: .utf8) }
             for e in edges { try? e.logs.joined(separator: "\n").write(toFile: root + "/\(e.name).log", atomically: true, encoding: .utf8) }
             print("  logs in \(root)")
-            print("  converged \(took.map { ms($0) } ?? -1) ms after healing; \(model.writes.count) writes; reconnect→reconcile-start ms: n=\(starts.count) median=\(sorted.isEmpty ? -1 : sorted[sorted.count / 2]) max=\(sorted.last ?? -1)")
+            print("  converged \(took.map { ms($0) } ?? -1) ms after healing; \(model.writes.count) writes; link-up→reconcile-start ms: "
+                  + "reconnects (peers known) \(summary(reconcileStartTimes(logs, trigger: "link-up"))), "
+                  + "fresh starts (discovery) \(summary(reconcileStartTimes(logs, trigger: "discovery"))), "
+                  + "by a digest first \(summary(reconcileStartTimes(logs, trigger: "digest")))")
             guard took != nil else { return }
             // Stable: a second look a moment later finds the same (nothing deleted comes back).
             try? await Task.sleep(for: .seconds(1))
