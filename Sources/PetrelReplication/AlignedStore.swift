@@ -50,29 +50,37 @@ public final class AlignedStore: Sendable {
     private let state: Mutex<State>
     private let wildcardLog: WildcardDeleteLog?
 
-    /// - Parameter wildcardLogPath: where wildcard deletes are kept across
-    ///   restarts (a replica); nil: in memory (an edge, which keeps the hot window only).
-    public init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
-                wildcardLogPath: String? = nil, now: @escaping @Sendable () -> NTP64) throws {
+    /// A store whose wildcard deletes live in memory (an edge, which keeps the hot window only).
+    public convenience init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                            now: @escaping @Sendable () -> NTP64) {
+        self.init(store: store, layout: layout, eras: eras, clockGuard: clockGuard, wildcardLog: nil, wildcards: [], now: now)
+    }
+
+    /// A store whose wildcard deletes are kept in the file `wildcardLogPath` (a replica).
+    ///
+    /// - Throws: `SystemCallError` when the file cannot be opened or read.
+    public convenience init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                            wildcardLogPath: String, now: @escaping @Sendable () -> NTP64) throws {
+        let log = try WildcardDeleteLog(path: wildcardLogPath)
+        self.init(store: store, layout: layout, eras: eras, clockGuard: clockGuard, wildcardLog: log, wildcards: try log.readAll(), now: now)
+    }
+
+    private init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                 wildcardLog: WildcardDeleteLog?, wildcards: [(KeyExpr, Timestamp)], now: @escaping @Sendable () -> NTP64) {
         self.store = store
         self.scope = store.keyExpr
         self.layout = layout
         self.eras = eras
         self.clockGuard = clockGuard
         self.now = now
+        self.wildcardLog = wildcardLog
         var index = AlignmentIndex(layout: layout, scope: store.keyExpr)
         for s in store.latestEntries() {
             _ = index.apply(AlignmentEntry(key: s.key, timestamp: s.timestamp, isTombstone: s.kind == .delete))
         }
         var st = State(main: index)
-        if let path = wildcardLogPath {
-            let log = try WildcardDeleteLog(path: path)
-            for (expr, ts) in try log.readAll() where (st.wildcardDeletes[expr].map { $0 < ts } ?? true) {
-                st.wildcardDeletes[expr] = ts
-            }
-            wildcardLog = log
-        } else {
-            wildcardLog = nil
+        for (expr, ts) in wildcards where (st.wildcardDeletes[expr].map { $0 < ts } ?? true) {
+            st.wildcardDeletes[expr] = ts
         }
         state = Mutex(st)
     }
