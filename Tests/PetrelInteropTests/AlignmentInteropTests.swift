@@ -186,9 +186,31 @@ extension InteropTests {
             let json = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
             let alignment = (json?["alignment"] as? [String: Any])?["site/pi7/**"] as? [String: Any]
             #expect((alignment?["clockRejected"] as? Int ?? 0) >= 1, "the edge's admin space shows no refused sample: \(String(describing: alignment))")
+            // SIGKILLed, the replica's store is still all there: --dump reads it from disk.
+            let before = await alignerState(observer, zid: r1.zid)
+            r1.kill()
+            let dump = try await PetrelTool.run(["replica", "-k", "site/**", "-d", r1.directory, "--dump"])
+            #expect(dump.status == 0, "\(dump.err)")
+            let dumped = dump.out.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let entries = (dumped?["entries"] as? [[String: Any]] ?? []).reduce(into: [String: AlignedEntry]()) { m, e in
+                m[e["key"] as? String ?? ""] = AlignedEntry(timestamp: e["timestamp"] as? String ?? "", tombstone: e["tombstone"] as? Bool ?? false)
+            }
+            #expect(before != nil && entries == before, "--dump after SIGKILL: \(Self.diff(entries, before ?? [:]))")
             await device.close()
             await upstream.close()
             await observer.close()
+        }
+
+        @Test("petrel replica: usage errors name the option")
+        func replicaUsage() async throws {
+            let noKey = try await PetrelTool.run(["replica", "--memory"])
+            #expect(noKey.status == 64 && noKey.err.joined().contains("--key is required"))
+            let noDir = try await PetrelTool.run(["replica", "-k", "site/**"])
+            #expect(noDir.status == 64 && noDir.err.joined().contains("--dir is required"))
+            let badKey = try await PetrelTool.run(["replica", "-k", "site/**/**", "--memory"])
+            #expect(badKey.status == 64 && badKey.err.joined().contains("--key:"))
+            let badDrift = try await PetrelTool.run(["replica", "-k", "site/**", "--memory", "--max-clock-drift", "0"])
+            #expect(badDrift.status == 64 && badDrift.err.joined().contains("--max-clock-drift"))
         }
 
         @Test("cold history is aligned between replicas and never reaches an edge")
