@@ -213,6 +213,66 @@ extension InteropTests {
             #expect(badDrift.status == 64 && badDrift.err.joined().contains("--max-clock-drift"))
         }
 
+        @Test("10,000 keys, 100 changed on one side of a partition (10 % deletes): reconciliation figures, printed")
+        func tenThousandKeys() async throws {
+            let root = try Self.tempDir("10k")
+            let router = try await ZenohRouter.start(extraArguments: ["--no-timestamping"])
+            defer { router.process.kill() }
+            let proxy = try await FaultProxy.start(["r1", "r2"].map {
+                .init(name: $0, proto: "tcp", listenPort: TestEnvironment.freePort(), targetPort: router.port)
+            }, seed: 4, directory: root)
+            defer { proxy.process.kill() }
+            let r1 = ReplicaNode(name: "r1", zid: Self.zidHex(1, 0x10000), endpoint: proxy.endpoint("r1"), directory: root + "/r1", clockOffsetMs: 0)
+            let r2 = ReplicaNode(name: "r2", zid: Self.zidHex(2, 0x10000), endpoint: proxy.endpoint("r2"), directory: root + "/r2", clockOffsetMs: 0)
+            try r1.start()
+            try r2.start()
+            defer { r1.stop(); r2.stop() }
+            let observer = try await openSession(router.tcp)
+            let ready = await eventually(timeout: .seconds(20)) {
+                let a = await alignerState(observer, zid: r1.zid), b = await alignerState(observer, zid: r2.zid)
+                return a != nil && b != nil
+            }
+            #expect(ready, "the replicas never answered on their aligners")
+            let model = Model()
+            let upstream = try await openSession(router.tcp)
+            let w = Writer(session: upstream, clock: HybridLogicalClock(id: .random()), model: model, edge: nil)
+            for i in 0..<10_000 { await w.put("site/s/k\(i)", "v\(i)") }
+            let site = try KeyExpr("site/**")
+            let loaded = await eventually(timeout: .seconds(60)) {
+                let a = await alignerState(observer, zid: r1.zid), b = await alignerState(observer, zid: r2.zid)
+                return a == model.expected(under: site) && b == a
+            }
+            #expect(loaded, "the two replicas did not both take the 10,000 keys")
+            try proxy.set("r2", .init(cut: true))
+            try await Task.sleep(for: .milliseconds(300))
+            var rng = SplitMix64(seed: 10_000)
+            for i in 0..<100 {
+                let k = "site/s/k\(rng.int(0...9_999))"
+                if i % 10 == 0 { await w.delete(k) } else { await w.put(k, "changed\(i)") }
+            }
+            _ = await eventually(timeout: .seconds(20)) { await alignerState(observer, zid: r1.zid) == model.expected(under: site) }
+            let linesBefore = r2.logs.count, r1LinesBefore = r1.logs.count
+            let healed = ContinuousClock.now
+            try proxy.healAll()
+            var last: [String: AlignedEntry] = [:]
+            let converged = await eventually(timeout: .seconds(30)) {
+                last = await alignerState(observer, zid: r2.zid) ?? [:]
+                return last == model.expected(under: site)
+            }
+            let took = ContinuousClock.now - healed
+            #expect(converged, "r2 did not catch up: \(Self.diff(last, model.expected(under: site)))")
+            _ = await eventually(timeout: .seconds(3)) { r2.logs.dropFirst(linesBefore).contains { $0.contains("reconciled") } }
+            let after = Array(r2.logs.dropFirst(linesBefore)).map { "r2: " + $0 } + r1.logs.dropFirst(r1LinesBefore).map { "r1: " + $0 }
+            let reconciled = after.filter { $0.contains("reconciled") }.map { line in
+                line.prefix(3) + line.split(separator: " ").filter { $0.hasPrefix("fetched=") || $0.hasPrefix("pushed=") || $0.hasPrefix("metadataBytes=")
+                    || $0.hasPrefix("roundTrips=") || $0.hasPrefix("ms=") || $0.hasPrefix("reason=") }.joined(separator: " ")
+            }
+            print("alignment 10k keys, 100 divergent: converged (state read back equal) \(Self.ms(took)) ms after healing, incl. reconnect; "
+                  + "link-up→reconcile-start ms \(reconcileStartTimes(Array(r2.logs.dropFirst(linesBefore)))); reconciliations: \(reconciled)")
+            await upstream.close()
+            await observer.close()
+        }
+
         @Test("cold history is aligned between replicas and never reaches an edge")
         func coldHistory() async throws {
             let root = try Self.tempDir("cold")

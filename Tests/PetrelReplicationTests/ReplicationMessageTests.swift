@@ -36,8 +36,9 @@ struct ReplicationMessageTests {
             let d = AlignerDescriptor(role: Bool.random(using: &rng) ? .edge : .replica, scope: try KeyExpr("site/**"), eras: eras)
             #expect(try AlignerDescriptor(decoding: d.encoded()) == d, "seed \(seed)")
             let msg = (0..<Int.random(in: 0...50, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            let q = try AlignerMessages.readAlignQuery(AlignerMessages.alignQuery(scope: try KeyExpr("site/pi7/**"), eras: eras, msg))
-            #expect(q.scope.string == "site/pi7/**" && q.eras == eras && q.message == msg, "seed \(seed)")
+            let who = ZenohID.random(using: &rng)
+            let q = try AlignerMessages.readAlignQuery(AlignerMessages.alignQuery(from: who, scope: try KeyExpr("site/pi7/**"), eras: eras, msg))
+            #expect(q.initiator == who && q.scope.string == "site/pi7/**" && q.eras == eras && q.message == msg, "seed \(seed)")
         }
     }
 
