@@ -12,12 +12,14 @@ import PetrelTime
 
 var runs = 10
 var quick = false
+var verbose = false
 var argv = CommandLine.arguments.dropFirst()
 while let a = argv.popFirst() {
     switch a {
     case "--runs": runs = Int(argv.popFirst() ?? "") ?? runs
     case "--quick": quick = true; runs = 3
-    default: print("usage: align-bench [--runs N] [--quick]"); exit(2)
+    case "--verbose": verbose = true
+    default: print("usage: align-bench [--runs N] [--quick] [--verbose]"); exit(2)
     }
 }
 
@@ -87,7 +89,7 @@ func elapsed(_ d: Duration) -> Double {
 }
 
 /// The rateless reconciliation, initiator and responder in one process, bytes counted both ways.
-func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex) -> Outcome {
+func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex, verbose: Bool = false) -> Outcome {
     var out = Outcome()
     let clock = ContinuousClock()
     let start = clock.now
@@ -102,6 +104,11 @@ func rateless(_ a: AlignmentIndex, _ b: AlignmentIndex) -> Outcome {
             out.roundTrips = initiator.stats.roundTrips
             out.bytes = initiator.stats.totalBytes
             out.differences = diff.toFetch.count + diff.toSend.count
+            if verbose {
+                let s = initiator.stats
+                let trueDifference = Set(a.entries.map(\.id)).symmetricDifference(Set(b.entries.map(\.id))).count
+                print("    d=\(trueDifference) estimate=\(s.estimatedDifference) symbols in/out=\(s.symbolsReceived)/\(s.symbolsSent) RT=\(s.roundTrips) bytes=\(s.totalBytes) fetch/send=\(diff.toFetch.count)/\(diff.toSend.count)")
+            }
             return out
         }
     }
@@ -187,7 +194,7 @@ for k in [1, 10, 100, 1000] {
     var rs: [Outcome] = [], ns: [Outcome] = []
     for run in 0..<runs {
         let (a, b) = divergedPair(n: 10_000, k: k, seed: UInt64(k * 1000 + run))
-        rs.append(rateless(a, b))
+        rs.append(rateless(a, b, verbose: verbose))
         ns.append(naive(a, b))
     }
     for (name, os) in [("rateless", rs), ("naive", ns)] {

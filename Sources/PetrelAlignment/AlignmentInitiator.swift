@@ -41,6 +41,12 @@ public struct AlignmentInitiator: Sendable {
     private var received: [UInt64: AlignmentEntry] = [:]
     /// Queries sent that carried symbol requests (bounds the retries before listing everything).
     private var sketchRounds = 0
+    /// Whether our own sketch went to the responder already (once per reconciliation).
+    private var sentSketch = false
+    /// The number of the query outstanding (open = 0).
+    private var turn = 0
+    /// Samples asked for again at a higher level (a saturated first sample).
+    private var resamples = 0
 
     /// Round trips, bytes sent and received so far (for logs and benchmarks).
     public private(set) var stats = AlignmentStats()
@@ -71,7 +77,7 @@ public struct AlignmentInitiator: Sendable {
     }
 
     private var subject: AlignmentMessage.Subject {
-        .init(scope: scope, subIntervalMillis: index.layout.subIntervalMillis, window: window)
+        .init(turn: turn, scope: scope, subIntervalMillis: index.layout.subIntervalMillis, window: window)
     }
 
     /// The first query payload: the window, our fingerprint of it, a 16-byte difference
@@ -92,9 +98,11 @@ public struct AlignmentInitiator: Sendable {
         stats.roundTrips += 1
         let message = try AlignmentMessage(decoding: reply)
         switch (state, message) {
-        case (.opened, .inSync):
+        case (.opened, .inSync(let t)) where t == turn:
             state = .done
             return .done(AlignmentDifference())
+        case (_, .reply(let r)) where r.turn != turn:
+            throw AlignmentProtocolError.unexpectedReply("a reply to query \(r.turn) while query \(turn) is outstanding")
         case (.opened, .reply(let r)):
             guard let fp = r.fingerprint else { throw AlignmentProtocolError.unexpectedReply("the first reply has no fingerprint") }
             peerFingerprint = fp
@@ -107,10 +115,32 @@ public struct AlignmentInitiator: Sendable {
     }
 
     private mutating func absorb(_ r: AlignmentMessage.Reply) throws -> AlignmentStep {
-        if r.isFullListing {
-            return .done(finishFromListing(r.entries))
-        }
+        stats.symbolsReceived += r.symbols.count
+        if r.isFullListing { return .done(finishFromListing(r.entries)) }
+        if let initiatorOnly = r.initiatorOnly { return finishFromResponderDecoding(theirs: r.entries, ours: initiatorOnly) }
         for e in r.entries { received[e.id.rawValue] = e }
+        if r.sampleLevel > 0 && !r.symbols.isEmpty && !sentSketch && decoder.symbolCount == 0 {
+            // A sketch of a sample: measure the difference, send our whole sketch of that size.
+            let sample = RatelessSketch.sample(view.ids, level: r.sampleLevel)
+            var sampleDecoder = SketchDecoder(ours: Set(sample))
+            sampleDecoder.extend(ours: RatelessSketch.encode(sample, range: 0..<r.symbols.count), theirs: r.symbols)
+            let recovered = sampleDecoder.oursOnly.count + sampleDecoder.theirsOnly.count
+            if !sampleDecoder.isComplete && sampleDecoder.isSaturated && r.sampleLevel < 40 && resamples < 2 {
+                // The sample holds far more differences than its symbols can measure (the
+                // 16-byte estimate was badly low): ask for a sample 16 times smaller.
+                resamples += 1
+                return send(.request(.init(subject: nextSubject(), wanted: [], symbolsFrom: 0, symbolCount: SketchSizing.sampleSymbols,
+                                           listAll: false, sampleLevel: min(40, r.sampleLevel + 4))))
+            }
+            sentSketch = true
+            let inSample = sampleDecoder.isComplete ? Double(recovered) : Double(sampleDecoder.estimateDifference(atLeast: recovered + 1))
+            // Half a standard deviation up: a sketch a little too big costs bytes, one too
+            // small a round trip.
+            let scaled = (max(inSample, 0.5) + 0.5 * inSample.squareRoot()) * Double(UInt64(1) << UInt64(min(r.sampleLevel, 40)))
+            let estimate = min(max(Int(min(scaled, 1e12)), countGap), plausibleDifference)
+            stats.estimatedDifference = estimate
+            return sendOurSketch(estimate: estimate)
+        }
         if !r.symbols.isEmpty {
             guard r.symbolsFrom == decoder.symbolCount else {
                 throw AlignmentProtocolError.unexpectedReply("symbols from \(r.symbolsFrom), expected \(decoder.symbolCount)")
@@ -118,22 +148,78 @@ public struct AlignmentInitiator: Sendable {
             let range = r.symbolsFrom..<r.symbolsFrom + r.symbols.count
             decoder.extend(ours: RatelessSketch.encode(view.ids, range: range), theirs: r.symbols)
         }
-        let complete = decoder.isComplete && verifies()
+        let complete = decoder.isComplete && decoder.verifies(ours: view.fingerprint, theirs: peerFingerprint)
         let missing = decoder.theirsOnly.filter { received[$0] == nil }
-        if complete && missing.isEmpty { return .done(finish()) }
-        if !complete && (sketchRounds >= 4 || decoder.symbolCount >= RatelessSketch.maxSymbols) {
-            return send(.request(.init(subject: subject, wanted: [], symbolsFrom: 0, symbolCount: 0, listAll: true)))
-        }
-        var request = AlignmentMessage.Request(subject: subject, wanted: missing, symbolsFrom: 0, symbolCount: 0, listAll: false)
-        if !complete {
-            sketchRounds += 1
-            request.symbolsFrom = decoder.symbolCount
-            request.symbolCount = SketchSizing.nextSketch(after: decoder.symbolCount) - decoder.symbolCount
-        } else if r.entries.isEmpty && r.symbols.isEmpty && !missing.isEmpty && state == .requested {
+        if complete {
+            if missing.isEmpty { return .done(finish()) }
             // Asked for entries and got none back: the peer no longer has them (it moved on).
-            return .done(finish())
+            if state == .requested && r.entries.isEmpty && r.symbols.isEmpty { return .done(finish()) }
+            return send(.request(.init(subject: nextSubject(), wanted: missing.map(Self.short), symbolsFrom: 0, symbolCount: 0, listAll: false)))
         }
-        return send(.request(request))
+        if !sentSketch {
+            // The responder's sketch was too small for the difference. Its empty symbols tell
+            // how big the difference is; send our own sketch of that size: the responder, which
+            // holds its entries, decodes it and answers with them — no round trip to fetch them.
+            sentSketch = true
+            let recovered = decoder.oursOnly.count + decoder.theirsOnly.count
+            let estimate = min(decoder.estimateDifference(atLeast: max(recovered + 1, countGap)), plausibleDifference)
+            stats.estimatedDifference = estimate
+            let m = SketchSizing.initiatorSketch(estimate: estimate)
+            if m * 11 <= peerListingBytes { return sendOurSketch(estimate: estimate) }
+        }
+        if sketchRounds >= 4 || decoder.symbolCount >= RatelessSketch.maxSymbols
+            || SketchSizing.nextSketch(after: decoder.symbolCount) * 11 > peerListingBytes {
+            // Listing the peer's window is cheaper than more symbols, or decoding keeps failing.
+            return send(.request(.init(subject: nextSubject(), wanted: [], symbolsFrom: 0, symbolCount: 0, listAll: true)))
+        }
+        sketchRounds += 1
+        return send(.request(.init(subject: nextSubject(), wanted: missing.map(Self.short), symbolsFrom: decoder.symbolCount,
+                                   symbolCount: SketchSizing.nextSketch(after: decoder.symbolCount) - decoder.symbolCount,
+                                   listAll: false)))
+    }
+
+    /// No difference is larger than both windows together.
+    private var plausibleDifference: Int { view.ids.count + Int(min(peerFingerprint.count, 1 << 40)) }
+
+    private var countGap: Int {
+        Int(clamping: Int64(bitPattern: view.fingerprint.count &- peerFingerprint.count).magnitude)
+    }
+
+    private mutating func sendOurSketch(estimate: Int) -> AlignmentStep {
+        let m = SketchSizing.initiatorSketch(estimate: estimate)
+        stats.symbolsSent += m
+        return send(.sketch(.init(subject: nextSubject(), fingerprint: view.fingerprint, responderSymbols: decoder.symbolCount,
+                                  symbols: RatelessSketch.encode(view.ids, range: 0..<m))))
+    }
+
+    static func short(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) }
+
+    /// About what listing the responder's window would cost (~14 bytes an entry).
+    private var peerListingBytes: Int { Int(min(peerFingerprint.count, 1 << 40)) * 14 + 64 }
+
+    /// The responder decoded our sketch: `theirs` are all its entries we lack, `ours` the IDs of
+    /// ours it lacks. Checked against both fingerprints; a mismatch falls back to a listing.
+    private mutating func finishFromResponderDecoding(theirs: [AlignmentEntry], ours shortIDs: [UInt32]) -> AlignmentStep {
+        var byShort: [UInt32: UInt64] = [:]
+        for id in view.ids { byShort[Self.short(id)] = id }
+        let ours = shortIDs.compactMap { byShort[$0] }
+        var fp = view.fingerprint
+        for id in ours { fp.remove(AlignmentEntryID(rawValue: id)) }
+        for e in theirs { fp.insert(e.id) }
+        // An unknown short ID, or two of ours sharing one (~n²/2^33), or a wrong decoding:
+        // the fingerprints disagree; fall back to a listing.
+        guard fp == peerFingerprint, ours.count == shortIDs.count else {
+            return send(.request(.init(subject: nextSubject(), wanted: [], symbolsFrom: 0, symbolCount: 0, listAll: true)))
+        }
+        state = .done
+        let oursEntries = ours.compactMap { index.entry(withID: AlignmentEntryID(rawValue: $0)) }
+        return .done(Self.resolve(ours: oursEntries, theirs: theirs, index: index))
+    }
+
+    /// The subject of the next query (a new turn).
+    private mutating func nextSubject() -> AlignmentMessage.Subject {
+        turn += 1
+        return subject
     }
 
     private mutating func send(_ message: AlignmentMessage) -> AlignmentStep {
@@ -141,14 +227,6 @@ public struct AlignmentInitiator: Sendable {
         let bytes = message.encoded()
         stats.bytesSent += bytes.count
         return .send(bytes)
-    }
-
-    /// The decoded difference agrees with the peer's fingerprint: theirs = ours − ours-only + theirs-only.
-    private func verifies() -> Bool {
-        var fp = view.fingerprint
-        for id in decoder.oursOnly { fp.remove(AlignmentEntryID(rawValue: id)) }
-        for id in decoder.theirsOnly { fp.insert(AlignmentEntryID(rawValue: id)) }
-        return fp == peerFingerprint
     }
 
     private mutating func finish() -> AlignmentDifference {
@@ -190,6 +268,11 @@ public struct AlignmentStats: Sendable, Equatable {
     public var bytesSent = 0
     public var bytesReceived = 0
     public var totalBytes: Int { bytesSent + bytesReceived }
+    /// Coded symbols received from and sent to the responder.
+    public var symbolsReceived = 0
+    public var symbolsSent = 0
+    /// The initiator's estimate of the difference, when it had to make one (0 otherwise).
+    public var estimatedDifference = 0
 }
 
 /// A reply that does not belong to the conversation.
@@ -207,6 +290,7 @@ extension AlignmentMessage {
         switch self {
         case .open: return "open"
         case .request: return "request"
+        case .sketch: return "sketch"
         case .inSync: return "in-sync"
         case .reply: return "reply"
         }

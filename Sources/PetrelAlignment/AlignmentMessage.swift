@@ -8,11 +8,16 @@ import PetrelTime
 enum AlignmentMessage: Equatable, Sendable {
     case open(Open)
     case request(Request)
-    case inSync
+    case sketch(Sketch)
+    /// The window fingerprints are equal; echoes the query's turn.
+    case inSync(turn: Int)
     case reply(Reply)
 
     /// What both query kinds carry: which set is compared.
     struct Subject: Equatable, Sendable {
+        /// The query's number in its conversation (open = 0), echoed by the reply, so that a
+        /// duplicated or late reply is not taken for the answer to a later query.
+        var turn: Int
         var scope: KeyExpr
         var subIntervalMillis: UInt64
         var window: AlignmentWindow
@@ -27,32 +32,62 @@ enum AlignmentMessage: Equatable, Sendable {
 
     struct Request: Equatable, Sendable {
         var subject: Subject
-        /// IDs whose entries the initiator wants (it decoded them as the responder's only).
-        var wanted: [UInt64]
+        /// IDs whose entries the initiator wants (it decoded them as the responder's only),
+        /// their low 32 bits: the responder holds the full IDs (an ambiguous short ID costs an
+        /// extra entry, which the initiator ignores).
+        var wanted: [UInt32]
         /// Coded symbols wanted: `symbolsFrom ..< symbolsFrom + symbolCount` (count 0: none).
         var symbolsFrom: Int
         var symbolCount: Int
         /// Give up on sketches: list every entry of the window (the fallback after repeated
         /// decoding failures; never needed in practice).
         var listAll: Bool
+        /// The symbols wanted are of the 2^-level sample (0: of every entry); see `Reply.sampleLevel`.
+        var sampleLevel: Int = 0
+    }
+
+    /// The initiator's own coded symbols, for the responder to decode (after the
+    /// responder's first sketch did not peel: the responder holds the entries, so decoding
+    /// there saves the round trip that would fetch them).
+    struct Sketch: Equatable, Sendable {
+        var subject: Subject
+        /// The initiator's fingerprint of the window (the responder verifies its decoding with it).
+        var fingerprint: AlignmentFingerprint
+        /// How many of the responder's symbols the initiator already holds: if this sketch
+        /// does not peel either, the responder sends its symbols from there on.
+        var responderSymbols: Int
+        /// The initiator's symbols `0 ..< symbols.count`.
+        var symbols: [CodedSymbol]
     }
 
     struct Reply: Equatable, Sendable {
+        /// The turn of the query answered.
+        var turn: Int
         /// The responder's fingerprint of the window (in the answer to `open`).
         var fingerprint: AlignmentFingerprint?
         var symbolsFrom: Int
         var symbols: [CodedSymbol]
+        /// The symbols encode only the entries whose sampling hash has at least this many
+        /// trailing zero bits (about 2^-level of them): a sample for estimating a large
+        /// difference. 0: every entry.
+        var sampleLevel: Int = 0
         var entries: [AlignmentEntry]
         /// `entries` is the whole window (the responder listed instead of sketching).
         var isFullListing: Bool
+        /// Set when the responder decoded the initiator's sketch: `entries` are then all the
+        /// responder's entries the initiator lacks, and these the initiator's IDs it lacks
+        /// (low 32 bits: the initiator holds the full IDs).
+        var initiatorOnly: [UInt32]? = nil
     }
 
     static let openTag: UInt8 = 0x21
     static let requestTag: UInt8 = 0x22
+    static let sketchTag: UInt8 = 0x23
     static let inSyncTag: UInt8 = 0x31
     static let replyTag: UInt8 = 0x32
 
     static let maxScopeBytes = 4096
+    static let maxTurn = 1 << 16
     static let maxKeyBytes = 65_535
 }
 
@@ -72,39 +107,74 @@ extension AlignmentMessage {
             w.u8(Self.requestTag)
             Self.write(r.subject, into: &w)
             w.u8(r.listAll ? 1 : 0)
+            w.zint(r.sampleLevel)
             w.zint(r.symbolsFrom)
             w.zint(r.symbolCount)
             w.zint(r.wanted.count)
-            for id in r.wanted { w.u64(id) }
-        case .inSync:
+            for id in r.wanted { w.u32(id) }
+        case .sketch(let k):
+            w.u8(Self.sketchTag)
+            Self.write(k.subject, into: &w)
+            w.zint(k.fingerprint.count)
+            w.u64(k.fingerprint.sum)
+            w.zint(k.responderSymbols)
+            Self.write(k.symbols, into: &w)
+        case .inSync(let turn):
             w.u8(Self.inSyncTag)
+            w.zint(turn)
         case .reply(let r):
             w.u8(Self.replyTag)
+            w.zint(r.turn)
             var flags: UInt8 = 0
             if r.fingerprint != nil { flags |= 1 }
             if !r.symbols.isEmpty { flags |= 2 }
             if !r.entries.isEmpty { flags |= 4 }
             if r.isFullListing { flags |= 8 }
+            if r.initiatorOnly != nil { flags |= 16 }
             w.u8(flags)
             if let fp = r.fingerprint {
                 w.zint(fp.count)
                 w.u64(fp.sum)
             }
             if !r.symbols.isEmpty {
+                w.zint(r.sampleLevel)
                 w.zint(r.symbolsFrom)
-                w.zint(r.symbols.count)
-                for s in r.symbols {
-                    w.u64(s.idXor)
-                    w.u16(s.checkXor)
-                    w.szint(s.count)
-                }
+                Self.write(r.symbols, into: &w)
             }
             if !r.entries.isEmpty { EntryListCodec.write(r.entries, into: &w) }
+            if let ids = r.initiatorOnly {
+                w.zint(ids.count)
+                for id in ids { w.u32(id) }
+            }
         }
         return w.bytes
     }
 
+    private static func write(_ symbols: [CodedSymbol], into w: inout ByteWriter) {
+        w.zint(symbols.count)
+        for s in symbols {
+            w.u64(s.idXor)
+            w.u16(s.checkXor)
+            w.szint(s.count)
+        }
+    }
+
+    private static func readSymbols(_ r: inout ByteReader, from: Int) throws(AlignmentMessageError) -> [CodedSymbol] {
+        let n = try r.count("symbol count", limit: min(RatelessSketch.maxSymbols - from, r.remaining / 11))
+        guard n > 0 else { throw .invalid(field: "symbol count", offset: r.offset, reason: "no symbols") }
+        var symbols: [CodedSymbol] = []
+        symbols.reserveCapacity(n)
+        for _ in 0..<n {
+            let id = try r.u64("symbol ID sum")
+            let check = try r.u16("symbol checksum")
+            let count = try r.szint("symbol count")
+            symbols.append(CodedSymbol(idXor: id, checkXor: check, count: count))
+        }
+        return symbols
+    }
+
     private static func write(_ s: Subject, into w: inout ByteWriter) {
+        w.zint(s.turn)
         w.string(s.scope.string)
         w.zint(s.subIntervalMillis)
         w.zint(s.window.from)
@@ -132,20 +202,30 @@ extension AlignmentMessage {
             let flagsAt = r.offset
             let flags = try r.u8("request flags")
             guard flags <= 1 else { throw .invalid(field: "request flags", offset: flagsAt, reason: "unknown flags \(flags)") }
+            let level = try r.count("sample level", limit: 63)
             let from = try r.count("symbols from", limit: RatelessSketch.maxSymbols)
             let n = try r.count("symbol count", limit: RatelessSketch.maxSymbols - from)
-            let wantedCount = try r.count("wanted count", limit: r.remaining / 8)
-            var wanted: [UInt64] = []
+            let wantedCount = try r.count("wanted count", limit: r.remaining / 4)
+            var wanted: [UInt32] = []
             wanted.reserveCapacity(wantedCount)
-            for _ in 0..<wantedCount { wanted.append(try r.u64("wanted ID")) }
+            for _ in 0..<wantedCount { wanted.append(try r.u32("wanted ID")) }
             self = .request(Request(subject: subject, wanted: wanted, symbolsFrom: from, symbolCount: n,
-                                    listAll: flags & 1 != 0))
+                                    listAll: flags & 1 != 0, sampleLevel: level))
+        case Self.sketchTag:
+            let subject = try Self.readSubject(&r)
+            let count = try r.zint("fingerprint count")
+            let sum = try r.u64("fingerprint sum")
+            let responderSymbols = try r.count("responder symbols", limit: RatelessSketch.maxSymbols)
+            let symbols = try Self.readSymbols(&r, from: 0)
+            self = .sketch(Sketch(subject: subject, fingerprint: AlignmentFingerprint(count: count, sum: sum),
+                                  responderSymbols: responderSymbols, symbols: symbols))
         case Self.inSyncTag:
-            self = .inSync
+            self = .inSync(turn: try r.count("turn", limit: Self.maxTurn))
         case Self.replyTag:
+            let turn = try r.count("turn", limit: Self.maxTurn)
             let flagsAt = r.offset
             let flags = try r.u8("reply flags")
-            guard flags & ~0x0F == 0 else { throw .invalid(field: "reply flags", offset: flagsAt, reason: "unknown flags \(flags)") }
+            guard flags & ~0x1F == 0 else { throw .invalid(field: "reply flags", offset: flagsAt, reason: "unknown flags \(flags)") }
             var fp: AlignmentFingerprint?
             if flags & 1 != 0 {
                 let c = try r.zint("fingerprint count")
@@ -153,25 +233,27 @@ extension AlignmentMessage {
             }
             var from = 0
             var symbols: [CodedSymbol] = []
+            var level = 0
             if flags & 2 != 0 {
+                level = try r.count("sample level", limit: 63)
                 from = try r.count("symbols from", limit: RatelessSketch.maxSymbols)
-                let n = try r.count("symbol count", limit: min(RatelessSketch.maxSymbols - from, r.remaining / 11))
-                guard n > 0 else { throw .invalid(field: "symbol count", offset: r.offset, reason: "0 with the symbols flag set") }
-                symbols.reserveCapacity(n)
-                for _ in 0..<n {
-                    let id = try r.u64("symbol ID sum")
-                    let check = try r.u16("symbol checksum")
-                    let count = try r.szint("symbol count")
-                    symbols.append(CodedSymbol(idXor: id, checkXor: check, count: count))
-                }
+                symbols = try Self.readSymbols(&r, from: from)
             }
             var entries: [AlignmentEntry] = []
             if flags & 4 != 0 {
                 entries = try EntryListCodec.read(&r)
                 guard !entries.isEmpty else { throw .invalid(field: "entry count", offset: r.offset, reason: "0 with the entries flag set") }
             }
-            self = .reply(Reply(fingerprint: fp, symbolsFrom: from, symbols: symbols, entries: entries,
-                                isFullListing: flags & 8 != 0))
+            var initiatorOnly: [UInt32]?
+            if flags & 16 != 0 {
+                let n = try r.count("initiator-only count", limit: r.remaining / 4)
+                var ids: [UInt32] = []
+                ids.reserveCapacity(n)
+                for _ in 0..<n { ids.append(try r.u32("initiator-only ID")) }
+                initiatorOnly = ids
+            }
+            self = .reply(Reply(turn: turn, fingerprint: fp, symbolsFrom: from, symbols: symbols, sampleLevel: level, entries: entries,
+                                isFullListing: flags & 8 != 0, initiatorOnly: initiatorOnly))
         default:
             throw .invalid(field: "message tag", offset: 0, reason: "0x\(String(tag, radix: 16)) is no alignment message")
         }
@@ -179,6 +261,7 @@ extension AlignmentMessage {
     }
 
     private static func readSubject(_ r: inout ByteReader) throws(AlignmentMessageError) -> Subject {
+        let turn = try r.count("turn", limit: maxTurn)
         let at = r.offset
         let text = try r.string("scope", limit: maxScopeBytes)
         let scope: KeyExpr
@@ -191,7 +274,7 @@ extension AlignmentMessage {
         let length = try r.zint("window length")
         let (to, overflow) = from.addingReportingOverflow(length)
         guard !overflow else { throw .invalid(field: "window length", offset: lengthAt, reason: "window ends past 2^64") }
-        return Subject(scope: scope, subIntervalMillis: millis, window: AlignmentWindow(from: from, to: to))
+        return Subject(turn: turn, scope: scope, subIntervalMillis: millis, window: AlignmentWindow(from: from, to: to))
     }
 }
 
@@ -277,6 +360,7 @@ public enum AlignmentMessageInfo {
         switch try AlignmentMessage(decoding: query) {
         case .open(let o): return o.subject.scope
         case .request(let r): return r.subject.scope
+        case .sketch(let k): return k.subject.scope
         case .inSync, .reply:
             throw AlignmentMessageError.invalid(field: "message tag", offset: 0, reason: "a reply, not a query")
         }
@@ -287,6 +371,7 @@ public enum AlignmentMessageInfo {
         switch try AlignmentMessage(decoding: query) {
         case .open(let o): return o.subject.window
         case .request(let r): return r.subject.window
+        case .sketch(let k): return k.subject.window
         case .inSync, .reply:
             throw AlignmentMessageError.invalid(field: "message tag", offset: 0, reason: "a reply, not a query")
         }

@@ -15,40 +15,66 @@ public enum AlignmentResponder {
         let message = try AlignmentMessage(decoding: query)
         switch message {
         case .open(let open):
+            let turn = open.subject.turn
             let view = try WindowView(index: index, subject: open.subject)
             let mine = view.fingerprint
-            if mine == open.fingerprint { return AlignmentMessage.inSync.encoded() }
+            if mine == open.fingerprint { return AlignmentMessage.inSync(turn: open.subject.turn).encoded() }
             let ids = view.ids
             let lowerBound = Int(clamping: Int64(bitPattern: mine.count &- open.fingerprint.count).magnitude)
             let estimate = DifferenceEstimator(ids: ids).estimate(comparedWith: open.estimator, lowerBound: lowerBound)
-            let symbols = SketchSizing.firstSketch(estimate: estimate)
+            let (level, symbols) = SketchSizing.firstSketch(estimate: estimate)
             // Listing every entry is cheaper than a sketch when the window holds few entries
             // (a replica added late, an edge just booted): ~14 bytes an entry, 11 a symbol.
             if ids.count * 14 <= symbols * 11 {
-                return AlignmentMessage.reply(.init(fingerprint: mine, symbolsFrom: 0, symbols: [],
+                return AlignmentMessage.reply(.init(turn: turn, fingerprint: mine, symbolsFrom: 0, symbols: [],
                                                     entries: view.entries(ids), isFullListing: true)).encoded()
             }
-            return AlignmentMessage.reply(.init(fingerprint: mine, symbolsFrom: 0,
-                                                symbols: RatelessSketch.encode(ids, range: 0..<symbols),
-                                                entries: [], isFullListing: false)).encoded()
+            return AlignmentMessage.reply(.init(turn: turn, fingerprint: mine, symbolsFrom: 0,
+                                                symbols: RatelessSketch.encode(RatelessSketch.sample(ids, level: level), range: 0..<symbols),
+                                                sampleLevel: level, entries: [], isFullListing: false)).encoded()
         case .request(let request):
+            let turn = request.subject.turn
             let view = try WindowView(index: index, subject: request.subject)
             if request.listAll {
-                return AlignmentMessage.reply(.init(fingerprint: view.fingerprint, symbolsFrom: 0, symbols: [],
+                return AlignmentMessage.reply(.init(turn: turn, fingerprint: view.fingerprint, symbolsFrom: 0, symbols: [],
                                                     entries: view.entries(view.ids), isFullListing: true)).encoded()
             }
             var entries: [AlignmentEntry] = []
-            for id in request.wanted {
-                if let e = index.entry(withID: AlignmentEntryID(rawValue: id)), view.contains(e) { entries.append(e) }
+            if !request.wanted.isEmpty {
+                let wanted = Set(request.wanted)
+                entries = view.entries(view.ids.filter { wanted.contains(UInt32(truncatingIfNeeded: $0)) })
             }
             var symbols: [CodedSymbol] = []
             if request.symbolCount > 0 {
                 // At most maxSymbolsPerReply (~1.4 MB) per answer: a query cannot make us build more.
                 let n = min(request.symbolCount, RatelessSketch.maxSymbolsPerReply)
-                symbols = RatelessSketch.encode(view.ids, range: request.symbolsFrom..<request.symbolsFrom + n)
+                symbols = RatelessSketch.encode(RatelessSketch.sample(view.ids, level: request.sampleLevel),
+                                                range: request.symbolsFrom..<request.symbolsFrom + n)
             }
-            return AlignmentMessage.reply(.init(fingerprint: nil, symbolsFrom: request.symbolsFrom, symbols: symbols,
-                                                entries: entries, isFullListing: false)).encoded()
+            return AlignmentMessage.reply(.init(turn: turn, fingerprint: nil, symbolsFrom: request.symbolsFrom, symbols: symbols,
+                                                sampleLevel: request.sampleLevel, entries: entries, isFullListing: false)).encoded()
+        case .sketch(let sketch):
+            let turn = sketch.subject.turn
+            let view = try WindowView(index: index, subject: sketch.subject)
+            let ids = view.ids
+            var decoder = SketchDecoder(ours: Set(ids))
+            decoder.extend(ours: RatelessSketch.encode(ids, range: 0..<sketch.symbols.count), theirs: sketch.symbols)
+            if decoder.isComplete && decoder.verifies(ours: view.fingerprint, theirs: sketch.fingerprint) {
+                return AlignmentMessage.reply(.init(turn: turn, fingerprint: nil, symbolsFrom: 0, symbols: [],
+                                                    entries: view.entries(decoder.oursOnly), isFullListing: false,
+                                                    initiatorOnly: decoder.theirsOnly.map { UInt32(truncatingIfNeeded: $0) })).encoded()
+            }
+            // Not decodable either: our failed decoding of a whole sketch measures the
+            // difference well; send our symbols from where the initiator's copy of ours ends,
+            // enough for it to decode (and fetch the entries) in one more round.
+            let recovered = decoder.oursOnly.count + decoder.theirsOnly.count
+            let estimate = decoder.estimateDifference(atLeast: max(recovered + 1, sketch.symbols.count))
+            let from = sketch.responderSymbols
+            let to = min(RatelessSketch.maxSymbols, max(from + 16, SketchSizing.decodable(estimate: estimate)))
+            let n = min(to - from, RatelessSketch.maxSymbolsPerReply)
+            return AlignmentMessage.reply(.init(turn: turn, fingerprint: nil, symbolsFrom: from,
+                                                symbols: n > 0 ? RatelessSketch.encode(ids, range: from..<from + n) : [],
+                                                entries: [], isFullListing: false)).encoded()
         case .inSync, .reply:
             throw AlignmentMessageError.invalid(field: "message tag", offset: 0, reason: "a reply, not a query")
         }
@@ -124,12 +150,35 @@ struct WindowView {
 }
 
 /// How many coded symbols to ask for. A rateless IBLT needs about 1.35–1.7 symbols per
-/// difference to peel (more for tiny differences); the first sketch is sized from a coarse
-/// estimate, so it carries a margin, and a failed decode asks for as many again.
+/// difference to peel (more for tiny differences).
 enum SketchSizing {
-    static func firstSketch(estimate: Int) -> Int {
+    /// The responder's first sketch, from the 16-byte estimator (coarse, within a factor of
+    /// ~2). A small difference gets a whole sketch with a margin, which the initiator peels.
+    /// A large one gets a sketch of a sample holding ~48 differences (96 symbols, ~1 KB):
+    /// enough for the initiator to measure the difference to ~±15 % and send a sketch of
+    /// its own of the right size.
+    static func firstSketch(estimate: Int) -> (level: Int, symbols: Int) {
         let d = Double(max(1, estimate))
-        return min(RatelessSketch.maxSymbols, Int((2.0 * d + 12).rounded(.up)))
+        if d <= 64 { return (0, Int((1.75 * d + 14).rounded(.up))) }
+        var level = 0
+        while level < 40 && d / Double(UInt64(1) << UInt64(level + 1)) >= 48 { level += 1 }
+        return (level + 1, sampleSymbols)
+    }
+
+    static let sampleSymbols = 96
+
+    /// A sketch the other side can peel with high probability for a difference measured to ~±15 %.
+    static func decodable(estimate: Int) -> Int {
+        let d = Double(max(1, estimate))
+        return Int(min(Double(RatelessSketch.maxSymbols), (1.8 * d + 24).rounded(.up)))
+    }
+
+    /// The initiator's sketch, sized from the estimate its failed decoding gave (fairly
+    /// accurate): it should peel at the responder the first time. At most one reply's worth:
+    /// a bigger difference continues with the responder's symbols.
+    static func initiatorSketch(estimate: Int) -> Int {
+        let d = Double(max(1, estimate))
+        return Int(min(Double(RatelessSketch.maxSymbolsPerReply), (2.0 * d + 16).rounded(.up)))
     }
 
     static func nextSketch(after current: Int) -> Int {

@@ -25,6 +25,10 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))
     }
 
+    mutating func u32(_ v: UInt32) {
+        for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (UInt32(i) * 8))) }
+    }
+
     mutating func u64(_ v: UInt64) {
         for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (UInt64(i) * 8))) }
     }
@@ -88,6 +92,14 @@ struct ByteReader {
         guard remaining >= 2 else { throw .truncated(field: "\(field)", offset: offset) }
         defer { offset += 2 }
         return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+
+    mutating func u32(_ field: StaticString) throws(AlignmentMessageError) -> UInt32 {
+        guard remaining >= 4 else { throw .truncated(field: "\(field)", offset: offset) }
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (UInt32(i) * 8) }
+        offset += 4
+        return v
     }
 
     mutating func u64(_ field: StaticString) throws(AlignmentMessageError) -> UInt64 {

@@ -51,7 +51,7 @@ struct DifferenceEstimator: Equatable, Sendable {
 }
 
 // The standard library has no exp/log: small, accurate-enough versions (estimates only).
-@inline(__always) private func log(_ x: Double) -> Double {
+@inline(__always) func log(_ x: Double) -> Double {
     guard x > 0 else { return -.infinity }
     // x = m · 2^e with m in [1, 2): ln x = e ln 2 + ln m, ln m by atanh series.
     let e = x.exponent
@@ -63,12 +63,14 @@ struct DifferenceEstimator: Equatable, Sendable {
     return Double(e) * 0.693_147_180_559_945_3 + 2 * sum
 }
 
-@inline(__always) private func log1p(_ x: Double) -> Double {
+@inline(__always) func log1p(_ x: Double) -> Double {
     if abs(x) < 1e-4 { return x - x * x / 2 + x * x * x / 3 }
     return log(1 + x)
 }
 
-@inline(__always) private func exp(_ x: Double) -> Double {
+@inline(__always) func log2(_ x: Double) -> Double { log(x) / 0.693_147_180_559_945_3 }
+
+@inline(__always) func exp(_ x: Double) -> Double {
     if x < -745 { return 0 }
     if x > 709 { return .infinity }
     // e^x = 2^k · e^r, |r| ≤ ln2/2, e^r by Taylor series.

@@ -49,7 +49,7 @@ struct ReconciliationTests {
             let (diff, stats) = try reconcile(initiator: a, responder: b)
             apply(diff, local: &a, remote: &b)
             #expect(state(a) == state(b), "seed \(seed) run \(run): shared \(shared) k \(k) differ after applying \(diff.toFetch.count)/\(diff.toSend.count)")
-            #expect(stats.roundTrips <= 5, "seed \(seed) run \(run): k \(k) took \(stats.roundTrips) round trips")
+            #expect(stats.roundTrips <= 3, "seed \(seed) run \(run): k \(k) took \(stats.roundTrips) round trips")
             let (again, againStats) = try reconcile(initiator: a, responder: b)
             #expect(again.isEmpty && againStats.roundTrips == 1, "seed \(seed) run \(run): not in sync after applying")
         }
