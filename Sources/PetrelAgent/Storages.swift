@@ -108,8 +108,7 @@ final class StorageGroup: Sendable {
     static func aligned(_ store: HotStore, _ config: AlignConfig) -> AlignedStore {
         let physical = OffsetClock.fromEnvironment(ProcessEnvironment.current())
         let now: @Sendable () -> NTP64 = { physical.now() }
-        // No wildcard log: nothing to open, so no error to handle.
-        return try! AlignedStore(store: store, layout: .default, eras: [.current, .hot],
+        return AlignedStore(store: store, layout: .default, eras: [.current, .hot],
                             clockGuard: ClockGuard(maxDrift: config.maxClockDrift, now: now), now: now)
     }
 

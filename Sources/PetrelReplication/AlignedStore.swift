@@ -50,29 +50,37 @@ public final class AlignedStore: Sendable {
     private let state: Mutex<State>
     private let wildcardLog: WildcardDeleteLog?
 
-    /// - Parameter wildcardLogPath: where wildcard deletes are kept across
-    ///   restarts (a replica); nil: in memory (an edge, which keeps the hot window only).
-    public init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
-                wildcardLogPath: String? = nil, now: @escaping @Sendable () -> NTP64) throws {
+    /// A store whose wildcard deletes live in memory (an edge, which keeps the hot window only).
+    public convenience init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                            now: @escaping @Sendable () -> NTP64) {
+        self.init(store: store, layout: layout, eras: eras, clockGuard: clockGuard, wildcardLog: nil, wildcards: [], now: now)
+    }
+
+    /// A store whose wildcard deletes are kept in the file `wildcardLogPath` (a replica).
+    ///
+    /// - Throws: `SystemCallError` when the file cannot be opened or read.
+    public convenience init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                            wildcardLogPath: String, now: @escaping @Sendable () -> NTP64) throws {
+        let log = try WildcardDeleteLog(path: wildcardLogPath)
+        self.init(store: store, layout: layout, eras: eras, clockGuard: clockGuard, wildcardLog: log, wildcards: try log.readAll(), now: now)
+    }
+
+    private init(store: HotStore, layout: AlignmentLayout, eras: Set<AlignmentEra>, clockGuard: ClockGuard,
+                 wildcardLog: WildcardDeleteLog?, wildcards: [(KeyExpr, Timestamp)], now: @escaping @Sendable () -> NTP64) {
         self.store = store
         self.scope = store.keyExpr
         self.layout = layout
         self.eras = eras
         self.clockGuard = clockGuard
         self.now = now
+        self.wildcardLog = wildcardLog
         var index = AlignmentIndex(layout: layout, scope: store.keyExpr)
         for s in store.latestEntries() {
             _ = index.apply(AlignmentEntry(key: s.key, timestamp: s.timestamp, isTombstone: s.kind == .delete))
         }
         var st = State(main: index)
-        if let path = wildcardLogPath {
-            let log = try WildcardDeleteLog(path: path)
-            for (expr, ts) in try log.readAll() where (st.wildcardDeletes[expr].map { $0 < ts } ?? true) {
-                st.wildcardDeletes[expr] = ts
-            }
-            wildcardLog = log
-        } else {
-            wildcardLog = nil
+        for (expr, ts) in wildcards where (st.wildcardDeletes[expr].map { $0 < ts } ?? true) {
+            st.wildcardDeletes[expr] = ts
         }
         state = Mutex(st)
     }
@@ -166,6 +174,21 @@ public final class AlignedStore: Sendable {
         }
     }
 
+    /// Runs `body` on the index for `scope` under the store's lock, without
+    /// copying it: a copy alive while a sample is applied costs a full copy of
+    /// the index (copy-on-write), so digests and responder replies, which are
+    /// quick, are computed in place. nil when `scope` is not part of ours.
+    public func withIndex<R>(for scope: KeyExpr, _ body: (borrowing AlignmentIndex) throws -> R) rethrows -> R? {
+        if scope != self.scope, self.scope.includes(scope), state.withLock({ $0.extra[scope] == nil }) {
+            _ = index(for: scope) // built once
+        }
+        return try state.withLock { s -> R? in
+            if scope == self.scope { return try body(s.main) }
+            guard let extra = s.extra[scope] else { return nil }
+            return try body(extra)
+        }
+    }
+
     /// A copy of the index for `scope` (ours, or a part of it, built on first use).
     public func index(for scope: KeyExpr) -> AlignmentIndex? {
         if scope == self.scope { return state.withLock { $0.main } }
@@ -203,13 +226,12 @@ public final class AlignedStore: Sendable {
         }
     }
 
-    /// Every key's latest timestamp, tombstones included, sorted by key (an
-    /// edge: those in its hot window only): what `petrel replica --dump` and
-    /// the aligner's `state` query report.
+    /// Every key's latest timestamp, tombstones included, sorted by key: what
+    /// `petrel replica --dump` and the aligner's `state` query report (an edge
+    /// reports everything its store holds, so a test sees cold history that
+    /// should not be there).
     public func stateEntries() -> [AlignmentEntry] {
-        let t = now()
-        return store.latestEntries()
-            .filter { keepsAllEras || !layout.era(of: $0.timestamp.time, now: t).isOlderThanHot }
+        store.latestEntries()
             .map { AlignmentEntry(key: $0.key, timestamp: $0.timestamp, isTombstone: $0.kind == .delete) }
             .sorted { $0.key < $1.key }
     }

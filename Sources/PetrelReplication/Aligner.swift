@@ -34,6 +34,8 @@ public final class Aligner: Sendable {
     /// Samples per `entries`/`push` message, and a bound on their bytes.
     static let batchCount = 256
     static let batchBytes = 48 * 1024
+    /// How long a differing digest waits before it starts a reconciliation (see `received(digest:)`).
+    static let digestReactionDelay: Duration = .milliseconds(100)
     /// A reconciliation never takes more round trips than this (a peer that keeps asking is broken).
     static let maxRoundTrips = 24
 
@@ -63,6 +65,9 @@ public final class Aligner: Sendable {
         var linkUpAt: ContinuousClock.Instant?
         /// Counts link-ups, so a late handler of an earlier one leaves a newer one alone.
         var linkGeneration = 0
+        /// When each peer last asked us an `align` query: a digest from a peer
+        /// that is reconciling with us right now does not start the same work the other way.
+        var reconciledBy: [ZenohID: ContinuousClock.Instant] = [:]
         var counters = Counters()
         var tasks: [Task<Void, Never>] = []
         var queryable: Queryable?
@@ -151,8 +156,9 @@ public final class Aligner: Sendable {
     // MARK: digests
 
     func publishDigest() async {
-        guard session.isConnected, let index = store.index(for: store.scope) else { return }
-        let bytes = AlignerMessages.digest(descriptor, wildcardHash: store.wildcardDeletesHash, index.digest(now: store.now()))
+        let now = store.now()
+        guard session.isConnected, let digest = store.withIndex(for: store.scope, { $0.digest(now: now) }) else { return }
+        let bytes = AlignerMessages.digest(descriptor, wildcardHash: store.wildcardDeletesHash, digest)
         do {
             try await session.put(digestKey, bytes)
             state.withLock { $0.counters.digestsSent += 1 }
@@ -183,11 +189,18 @@ public final class Aligner: Sendable {
             spawn { await self.syncWildcardDeletes(with: peer) }
         }
         // Comparable only when the peer's digest covers exactly the set we share.
-        guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope,
-              let mine = store.index(for: shared) else { return }
+        guard let shared = alignmentIntersection(store.scope, theirs.scope), shared == theirs.scope else { return }
         let eras = store.eras.intersection(theirs.eras)
-        if AlignmentDigestComparison.differ(mine, digest, eras: eras) {
-            spawn { await self.reconcile(with: peer, reason: "digest") }
+        guard store.withIndex(for: shared, { AlignmentDigestComparison.differ($0, digest, eras: eras) }) == true else { return }
+        spawn {
+            // A peer whose link just came up publishes its digest and starts reconciling with
+            // us in the same instant: give its first query a moment to arrive, and leave the
+            // work to it if it does.
+            try? await Task.sleep(for: Self.digestReactionDelay)
+            let busy = self.state.withLock { s in
+                s.reconciledBy[peer].map { ContinuousClock.now - $0 < self.interval * 2 + Self.digestReactionDelay } ?? false
+            }
+            if !busy { await self.reconcile(with: peer, reason: "digest") }
         }
     }
 
@@ -221,7 +234,7 @@ public final class Aligner: Sendable {
                 // Not among those already started above (a digest may have made it known meanwhile).
                 if !known.contains(peer) {
                     started = true
-                    spawn { await self.reconcile(with: peer, reason: "link-up") }
+                    spawn { await self.reconcile(with: peer, reason: "discovery") }
                 }
             }
         } catch {
@@ -270,7 +283,7 @@ public final class Aligner: Sendable {
         let eras = store.eras.intersection(theirs.eras)
         guard !eras.isEmpty else { return }
         let started = ContinuousClock.now
-        if reason == "link-up" && descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope {
+        if reason != "digest" && descriptor.role == .replica && theirs.role == .replica && theirs.scope == store.scope {
             noteStart(peer: peer, reason: reason)
             await syncWildcardDeletes(with: peer)
         }
@@ -283,7 +296,7 @@ public final class Aligner: Sendable {
             while difference == nil {
                 guard rounds < Self.maxRoundTrips else { throw ReplicationMessageError("more than \(Self.maxRoundTrips) round trips") }
                 rounds += 1
-                let query = AlignerMessages.alignQuery(scope: shared, eras: eras, message)
+                let query = AlignerMessages.alignQuery(from: zid, scope: shared, eras: eras, message)
                 bytes += query.count
                 let reply = try await ask(peer, "align", query)
                 guard let payload = reply.first else { throw ReplicationMessageError("no answer to an align query") }
@@ -343,7 +356,8 @@ public final class Aligner: Sendable {
         }
         if let since {
             let ms = Double(since.components.seconds) * 1000 + Double(since.components.attoseconds) / 1e15
-            logger.info("reconciliation started after link-up", metadata: ["peer": "\(peer)", "sinceLinkUpMs": "\(String(format2(ms)))"])
+            logger.info("reconciliation started after link-up", metadata: ["peer": "\(peer)", "trigger": "\(reason)",
+                                                                             "sinceLinkUpMs": "\(String(format2(ms)))"])
         }
     }
 
@@ -407,11 +421,13 @@ public final class Aligner: Sendable {
             case "info":
                 query.reply(replyKey, descriptor.encoded())
             case "align":
-                let (scope, _, message) = try AlignerMessages.readAlignQuery(payload)
-                guard let index = store.index(for: scope) else {
+                let (initiator, scope, _, message) = try AlignerMessages.readAlignQuery(payload)
+                state.withLock { $0.reconciledBy[initiator] = .now }
+                let now = store.now()
+                guard let reply = try store.withIndex(for: scope, { try AlignmentResponder.reply(to: message, index: $0, now: now) }) else {
                     throw ReplicationMessageError("scope \(scope) is not part of this aligner's \(store.scope)")
                 }
-                query.reply(replyKey, try AlignmentResponder.reply(to: message, index: index, now: store.now()))
+                query.reply(replyKey, reply)
             case "entries":
                 var batch: [StoredSample] = [], bytes = 0
                 for key in try AlignerMessages.readEntriesQuery(payload) {

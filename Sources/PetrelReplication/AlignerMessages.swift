@@ -1,6 +1,7 @@
 import PetrelAlignment
 import PetrelHotStore
 import PetrelKeyExpr
+import PetrelTime
 
 /// What an aligner is: published with every digest and answered on `info`,
 /// so a peer knows which set it aligns and which eras it keeps.
@@ -82,24 +83,32 @@ public enum AlignerMessages {
         return (d, hash, try AlignmentDigest(decoding: r.rest))
     }
 
-    /// An `align` query: the scope both sides reconcile (the responder picks
-    /// its index for it), the eras, then the initiator's message.
-    public static func alignQuery(scope: KeyExpr, eras: Set<AlignmentEra>, _ message: [UInt8]) -> [UInt8] {
+    /// An `align` query: who asks (so a peer being reconciled does not start
+    /// the same reconciliation the other way at once), the scope both sides
+    /// reconcile (the responder picks its index for it), the eras, then the
+    /// initiator's message.
+    public static func alignQuery(from initiator: ZenohID, scope: KeyExpr, eras: Set<AlignmentEra>, _ message: [UInt8]) -> [UInt8] {
         var w = ByteWriter()
         w.u8(AlignerDescriptor.version)
+        let zid = initiator.wireBytes
+        w.u8(UInt8(zid.count))
+        w.raw(zid)
         w.string16(scope.string)
         w.u8(mask(eras))
         w.raw(message)
         return w.bytes
     }
 
-    public static func readAlignQuery(_ bytes: [UInt8]) throws(ReplicationMessageError) -> (scope: KeyExpr, eras: Set<AlignmentEra>, message: [UInt8]) {
+    public static func readAlignQuery(_ bytes: [UInt8]) throws(ReplicationMessageError)
+        -> (initiator: ZenohID, scope: KeyExpr, eras: Set<AlignmentEra>, message: [UInt8]) {
         var r = ByteReader(bytes)
         guard try r.u8("version") == AlignerDescriptor.version else { throw ReplicationMessageError("unknown version") }
+        let n = Int(try r.u8("zid length"))
+        guard let initiator = ZenohID(wireBytes: try r.take(n, "zid")) else { throw ReplicationMessageError("invalid zid") }
         let text = try r.string16("scope")
         guard let scope = try? KeyExpr(text) else { throw ReplicationMessageError("scope '\(text)' is not a key expression") }
         let eras = eras(try r.u8("eras"))
-        return (scope, eras, r.rest)
+        return (initiator, scope, eras, r.rest)
     }
 
     /// An `entries` query: the concrete keys whose latest entries are wanted.

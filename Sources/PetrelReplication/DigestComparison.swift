@@ -7,7 +7,7 @@ enum AlignmentDigestComparison {
     /// same sub-intervals. The current era is in no digest: it is still
     /// settling, and is reconciled with the hot era whenever a reconciliation
     /// runs (link-up, or a settled difference).
-    static func differ(_ index: AlignmentIndex, _ theirs: AlignmentDigest, eras: Set<AlignmentEra>) -> Bool {
+    static func differ(_ index: borrowing AlignmentIndex, _ theirs: AlignmentDigest, eras: Set<AlignmentEra>) -> Bool {
         !index.digest(alignedWith: theirs).mismatchedEras(comparedWith: theirs).intersection(eras).isEmpty
     }
 }

@@ -70,9 +70,12 @@ public final class Replica: Sendable {
         } else {
             hotStore = HotStore(keyExpr: options.key, mode: .keyValue, clock: now)
         }
-        let store = try AlignedStore(store: hotStore, layout: options.layout, eras: [.current, .hot, .warm, .cold],
-                                     clockGuard: ClockGuard(maxDrift: options.maxClockDrift, now: now),
-                                     wildcardLogPath: options.directory.map { $0 + "/wildcard-deletes" }, now: now)
+        let eras: Set<AlignmentEra> = [.current, .hot, .warm, .cold]
+        let clockGuard = ClockGuard(maxDrift: options.maxClockDrift, now: now)
+        let store = try options.directory.map {
+            try AlignedStore(store: hotStore, layout: options.layout, eras: eras, clockGuard: clockGuard,
+                             wildcardLogPath: $0 + "/wildcard-deletes", now: now)
+        } ?? AlignedStore(store: hotStore, layout: options.layout, eras: eras, clockGuard: clockGuard, now: now)
         var config = SessionConfig(connect: options.connect, zid: options.zid ?? .random())
         config.queryTimeout = .seconds(5)
         let session = try await Session.open(config, waitForRouter: nil, logger: logger)

@@ -24,8 +24,10 @@ struct AlignedStoreTests {
         let now: @Sendable () -> NTP64 = { [clock] in clock.now() }
         let hot = try directory.map { try HotStore.open(directory: $0 + "/store", keyExpr: KeyExpr("site/**"), mode: .keyValue, clock: now) }
             ?? HotStore(keyExpr: try KeyExpr("site/**"), mode: .keyValue, clock: now)
-        return try AlignedStore(store: hot, layout: .default, eras: eras, clockGuard: ClockGuard(maxDrift: .milliseconds(500), now: now),
-                                wildcardLogPath: directory.map { $0 + "/wildcard-deletes" }, now: now)
+        let guardian = ClockGuard(maxDrift: .milliseconds(500), now: now)
+        guard let directory else { return AlignedStore(store: hot, layout: .default, eras: eras, clockGuard: guardian, now: now) }
+        return try AlignedStore(store: hot, layout: .default, eras: eras, clockGuard: guardian,
+                                wildcardLogPath: directory + "/wildcard-deletes", now: now)
     }
 
     func put(_ key: String, _ t: Timestamp) -> StoredSample { StoredSample(key: key, kind: .put, payload: Array(key.utf8), timestamp: t) }

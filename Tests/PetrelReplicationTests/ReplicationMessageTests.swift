@@ -36,8 +36,9 @@ struct ReplicationMessageTests {
             let d = AlignerDescriptor(role: Bool.random(using: &rng) ? .edge : .replica, scope: try KeyExpr("site/**"), eras: eras)
             #expect(try AlignerDescriptor(decoding: d.encoded()) == d, "seed \(seed)")
             let msg = (0..<Int.random(in: 0...50, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            let q = try AlignerMessages.readAlignQuery(AlignerMessages.alignQuery(scope: try KeyExpr("site/pi7/**"), eras: eras, msg))
-            #expect(q.scope.string == "site/pi7/**" && q.eras == eras && q.message == msg, "seed \(seed)")
+            let who = ZenohID.random(using: &rng)
+            let q = try AlignerMessages.readAlignQuery(AlignerMessages.alignQuery(from: who, scope: try KeyExpr("site/pi7/**"), eras: eras, msg))
+            #expect(q.initiator == who && q.scope.string == "site/pi7/**" && q.eras == eras && q.message == msg, "seed \(seed)")
         }
     }
 
@@ -56,5 +57,30 @@ struct ReplicationMessageTests {
             _ = try? AlignerMessages.readAlignQuery(noise)
             _ = try? ReplicationRecord.decode(noise)
         }
+    }
+}
+
+/// What one idle in-sync check costs on the wire: a digest publication (the
+/// digest key space's payload), printed for the README.
+@Suite("digest publication size")
+struct DigestPublicationSizeTests {
+    @Test("a replica's digest publication over 10,000 keys is small, whatever the key count")
+    func size() throws {
+        let now = SystemClock().now()
+        var index = AlignmentIndex(layout: .default, scope: try KeyExpr("site/**"))
+        var sizes: [Int: Int] = [:]
+        var rng = SplitMix64(seed: 7)
+        let id = ZenohID.random(using: &rng)
+        for n in [0, 100, 10_000] {
+            while index.count < n {
+                let t = NTP64(rawValue: now.rawValue - UInt64.random(in: 0...NTP64.duration(milliseconds: 3_600_000), using: &rng))
+                _ = index.apply(AlignmentEntry(key: "site/k\(index.count)", timestamp: Timestamp(time: t, id: id), isTombstone: false))
+            }
+            let d = AlignerDescriptor(role: .replica, scope: try KeyExpr("site/**"), eras: Set(AlignmentEra.allCases))
+            sizes[n] = AlignerMessages.digest(d, wildcardHash: 0, index.digest(now: now)).count
+        }
+        print("digest publication bytes (scope site/**) by key count: \(sizes.sorted { $0.key < $1.key })")
+        // The era fingerprints are fixed-size: only the counts' varints grow.
+        #expect(sizes[10_000]! - sizes[0]! <= 6)
     }
 }

@@ -94,6 +94,7 @@ extension AgentConfig {
         }
         if let list = top.read("storages", v.array) {
             storages = list.compactMap { StorageConfig($0.0, $0.1, v) }
+            StorageConfig.checkOneAligned(list, v)
         }
         if let b = top.value("buffer") {
             buffer = BufferConfig(b, "buffer", v) ?? buffer

@@ -64,6 +64,24 @@ public struct StorageConfig: Sendable, Equatable {
     }
 }
 
+extension StorageConfig {
+    /// One aligned storage per agent: its aligner answers on `@-aligner/<zid>/**`
+    /// and publishes on `@-digest/<zid>`, keys named after the agent.
+    static func checkOneAligned(_ list: [(ConfigValue, String)], _ v: ConfigValidator) {
+        var first: String?
+        for (value, path) in list {
+            guard case .object(let members) = value.kind,
+                  let align = members.first(where: { $0.key == "align" }) else { continue }
+            if case .bool(false) = align.value.kind { continue }
+            guard let earlier = first else {
+                first = path
+                continue
+            }
+            v.report(path + ".align", "only one storage per agent can be aligned (\(earlier) already is)", at: align.keyOffset)
+        }
+    }
+}
+
 /// A storage's `align` section: how it takes part in anti-entropy alignment.
 public struct AlignConfig: Sendable, Equatable {
     /// `interval`: how often the storage publishes its digest.

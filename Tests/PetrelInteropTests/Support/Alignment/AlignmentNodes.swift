@@ -129,10 +129,19 @@ struct SkewedClock: PhysicalClock {
     }
 }
 
-/// Milliseconds from link-up to the first reconciliation, as the processes logged them.
-func reconcileStartTimes(_ logs: [String]) -> [Double] {
+/// Milliseconds from link-up to the first reconciliation, as the processes logged them;
+/// `trigger`: only those started by it ("link-up": a peer known before; "discovery": found
+/// by the discovery get, as a process that has just started finds them; "digest").
+func reconcileStartTimes(_ logs: [String], trigger: String? = nil) -> [Double] {
     logs.compactMap { line -> Double? in
         guard line.contains("reconciliation started after link-up"), let r = line.range(of: "sinceLinkUpMs=") else { return nil }
+        if let trigger, !line.contains("trigger=\(trigger) ") { return nil }
         return Double(line[r.upperBound...].prefix { $0.isNumber || $0 == "." })
     }
+}
+
+/// "n=… median=… max=…" of some milliseconds.
+func summary(_ ms: [Double]) -> String {
+    let s = ms.sorted()
+    return s.isEmpty ? "n=0" : "n=\(s.count) median=\(s[s.count / 2]) max=\(s.last!)"
 }
