@@ -223,7 +223,7 @@ do {
 
 print("")
 print("index costs (entries spread over the last 24 h; the hot era holds ~1/1440 of them)")
-print(pad("entries", 9) + pad("build ms", 10) + pad("put ns", 8) + pad("update ns", 11) + pad("digest µs", 11) + pad("hot sketch ms", 15))
+print(pad("entries", 9) + pad("build ms", 10) + pad("put ns", 8) + pad("update ns", 11) + pad("digest µs", 11) + pad("hot open ms", 13))
 let sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
 for n in sizes {
     var g = Rng(state: UInt64(n))
@@ -256,5 +256,5 @@ for n in sizes {
     sink &+= initiator.firstMessage().count
     let sketch = elapsed(clock.now - t0)
     print(pad(String(n), 9) + pad(fmt(build * 1000), 10) + pad(String(Int(put * 1e9)), 8) + pad(String(Int(update * 1e9)), 11)
-          + pad(fmt(digest * 1e6, 1), 11) + pad(fmt(sketch * 1000, 2), 15) + (sink == 42 ? " " : ""))
+          + pad(fmt(digest * 1e6, 1), 11) + pad(fmt(sketch * 1000, 2), 13) + (sink == 42 ? " " : ""))
 }

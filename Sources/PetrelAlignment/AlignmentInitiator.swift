@@ -32,8 +32,10 @@ public struct AlignmentInitiator: Sendable {
     /// include the other; otherwise the index's own scope, and the peer refuses).
     public let scope: KeyExpr
     public let window: AlignmentWindow
-    private let index: AlignmentIndex
-    private let view: WindowView
+    /// What the reconciliation needs of the index, copied at the start: the index itself is
+    /// not kept, so the owner's next change to it does not copy it (copy-on-write).
+    private let view: WindowSnapshot
+    private let subIntervalMillis: UInt64
     private var state: State = .idle
     private var decoder: SketchDecoder
     private var peerFingerprint = AlignmentFingerprint()
@@ -59,7 +61,7 @@ public struct AlignmentInitiator: Sendable {
 
     /// A reconciliation over an explicit window of sub-intervals.
     public init(index: AlignmentIndex, peerScope: KeyExpr, window: AlignmentWindow) {
-        self.index = index
+        subIntervalMillis = index.layout.subIntervalMillis
         self.window = window
         let narrowed: KeyExpr?
         if peerScope == index.scope || peerScope.includes(index.scope) {
@@ -72,12 +74,12 @@ public struct AlignmentInitiator: Sendable {
             scope = index.scope
             narrowed = nil
         }
-        view = WindowView(index: index, window: window, narrowedTo: narrowed)
+        view = WindowSnapshot(WindowView(index: index, window: window, narrowedTo: narrowed))
         decoder = SketchDecoder(ours: Set(view.ids))
     }
 
     private var subject: AlignmentMessage.Subject {
-        .init(turn: turn, scope: scope, subIntervalMillis: index.layout.subIntervalMillis, window: window)
+        .init(turn: turn, scope: scope, subIntervalMillis: subIntervalMillis, window: window)
     }
 
     /// The first query payload: the window, our fingerprint of it, a 16-byte difference
@@ -212,8 +214,8 @@ public struct AlignmentInitiator: Sendable {
             return send(.request(.init(subject: nextSubject(), wanted: [], symbolsFrom: 0, symbolCount: 0, listAll: true)))
         }
         state = .done
-        let oursEntries = ours.compactMap { index.entry(withID: AlignmentEntryID(rawValue: $0)) }
-        return .done(Self.resolve(ours: oursEntries, theirs: theirs, index: index))
+        let oursEntries = ours.compactMap { view.byID[$0] }
+        return .done(Self.resolve(ours: oursEntries, theirs: theirs, mine: view.byKey))
     }
 
     /// The subject of the next query (a new turn).
@@ -232,8 +234,8 @@ public struct AlignmentInitiator: Sendable {
     private mutating func finish() -> AlignmentDifference {
         state = .done
         let theirs = decoder.theirsOnly.compactMap { received[$0] }
-        let ours = decoder.oursOnly.compactMap { index.entry(withID: AlignmentEntryID(rawValue: $0)) }
-        return Self.resolve(ours: ours, theirs: theirs, index: index)
+        let ours = decoder.oursOnly.compactMap { view.byID[$0] }
+        return Self.resolve(ours: ours, theirs: theirs, mine: view.byKey)
     }
 
     private mutating func finishFromListing(_ listed: [AlignmentEntry]) -> AlignmentDifference {
@@ -241,17 +243,18 @@ public struct AlignmentInitiator: Sendable {
         let theirIDs = Set(listed.map(\.id.rawValue))
         let ourIDs = Set(view.ids)
         let theirs = listed.filter { !ourIDs.contains($0.id.rawValue) }
-        let ours = view.ids.filter { !theirIDs.contains($0) }.compactMap { index.entry(withID: AlignmentEntryID(rawValue: $0)) }
-        return Self.resolve(ours: ours, theirs: theirs, index: index)
+        let ours = view.ids.filter { !theirIDs.contains($0) }.compactMap { view.byID[$0] }
+        return Self.resolve(ours: ours, theirs: theirs, mine: view.byKey)
     }
 
-    /// Last writer wins on both sides: fetch what is newer than our latest for its key; send
-    /// ours unless the peer showed a newer entry for the same key.
-    static func resolve(ours: [AlignmentEntry], theirs: [AlignmentEntry], index: AlignmentIndex) -> AlignmentDifference {
+    /// Last writer wins on both sides: fetch what is newer than our latest for its key in the
+    /// window; send ours unless the peer showed a newer entry for the same key. (Our latest
+    /// for a key may lie outside the window: then fetching is harmless, applying it is stale.)
+    static func resolve(ours: [AlignmentEntry], theirs: [AlignmentEntry], mine: [String: AlignmentEntry]) -> AlignmentDifference {
         var newestTheirs: [String: AlignmentEntry] = [:]
         for e in theirs where newestTheirs[e.key].map({ e.supersedes($0) }) ?? true { newestTheirs[e.key] = e }
         let toFetch = newestTheirs.values.filter { e in
-            guard let mine = index.latest(forKey: e.key) else { return true }
+            guard let mine = mine[e.key] else { return true }
             return e.supersedes(mine)
         }
         let toSend = ours.filter { e in
@@ -259,6 +262,30 @@ public struct AlignmentInitiator: Sendable {
             return e.supersedes(t)
         }
         return AlignmentDifference(toFetch: toFetch.sorted { $0.key < $1.key }, toSend: toSend.sorted { $0.key < $1.key })
+    }
+}
+
+/// The compared entries of our index, as they were when the reconciliation started.
+struct WindowSnapshot: Sendable {
+    let ids: [UInt64]
+    let fingerprint: AlignmentFingerprint
+    let byID: [UInt64: AlignmentEntry]
+    let byKey: [String: AlignmentEntry]
+
+    init(_ view: WindowView) {
+        ids = view.ids
+        fingerprint = view.fingerprint
+        var byID: [UInt64: AlignmentEntry] = [:], byKey: [String: AlignmentEntry] = [:]
+        byID.reserveCapacity(ids.count)
+        byKey.reserveCapacity(ids.count)
+        for id in ids {
+            if let e = view.index.entry(withID: AlignmentEntryID(rawValue: id)) {
+                byID[id] = e
+                byKey[e.key] = e
+            }
+        }
+        self.byID = byID
+        self.byKey = byKey
     }
 }
 

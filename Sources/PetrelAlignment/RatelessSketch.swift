@@ -163,7 +163,7 @@ struct SketchDecoder: Sendable {
         let low = Double(min(max(1, lowerBound), 1 << 40))
         var best = low, bestLL = -Double.infinity
         var d = low
-        let high = max(low * 2, Double(emptyOnArrival.count) * 64)
+        let high = max(low * 2, Double(emptyOnArrival.count) * 16)
         while d <= high {
             var ll = 0.0
             for b in 0..<128 where sizes[b] > 0 {
@@ -174,7 +174,10 @@ struct SketchDecoder: Sendable {
             if ll > bestLL { bestLL = ll; best = d }
             d = max(d + 1, (d * 1.03).rounded())
         }
-        return Int(best)
+        // A saturated sketch pushes the likelihood to infinity: m symbols say nothing about a
+        // difference beyond ~8·m. The caller then sizes for 8·m; if that is still too small the
+        // responder measures again on the bigger sketch.
+        return Int(min(best, max(low, Double(emptyOnArrival.count) * 8)))
     }
 
     private mutating func peel(candidates: [Int]) {

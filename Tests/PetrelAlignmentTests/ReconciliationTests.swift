@@ -214,3 +214,61 @@ struct ReconciliationCasesTests {
         #expect(state(empty) == state(a))
     }
 }
+
+@Suite("Alignment: the issue's targets, on fixed seeds")
+struct AlignmentTargetTests {
+    @Test("10,000 keys, k = 1, 10, 100 divergent keys: at most 2 round trips; k = 1000: at most 3; idle check ≤ 64 bytes")
+    func targets() throws {
+        let seed = SplitMix64.testSeed(default: 0x7A26_0001)
+        var g = SplitMix64(seed: seed)
+        for k in [1, 10, 100, 1000] {
+            for run in 0..<3 {
+                var (a, b) = divergedPair(&g, shared: 10_000 - k / 2, k: k, scope: "site/pi7/**")
+                let (diff, stats) = try reconcile(initiator: a, responder: b)
+                #expect(stats.roundTrips <= (k <= 100 ? 2 : 3), "seed \(seed) k \(k) run \(run): \(stats.roundTrips) round trips")
+                apply(diff, local: &a, remote: &b)
+                #expect(state(a) == state(b), "seed \(seed) k \(k) run \(run)")
+                let (_, idle) = try reconcile(initiator: a, responder: b)
+                #expect(idle.roundTrips == 1 && idle.totalBytes <= 64, "seed \(seed): idle check \(idle.totalBytes) bytes")
+            }
+        }
+    }
+
+    @Test("one stateless responder answers interleaved conversations of several initiators")
+    func interleavedInitiators() throws {
+        let seed = SplitMix64.testSeed(default: 0x7A26_0002)
+        var g = SplitMix64(seed: seed)
+        var (replica, _) = divergedPair(&g, shared: 3000, k: 0)
+        var edges: [AlignmentIndex] = []
+        for _ in 0..<4 {
+            var (edge, other) = divergedPair(&g, shared: 0, k: 0)
+            for e in replica.entries where g.int(0...9) != 0 { _ = edge.apply(e) }
+            for i in 0..<g.int(1...300) { _ = edge.apply(randomEntry(&g, key: "site/pi7/edge\(edges.count)/\(i)", maxAge: 60, minAge: 2)) }
+            _ = other
+            edges.append(edge)
+        }
+        var initiators = edges.map { AlignmentInitiator(index: $0, peerScope: replica.scope, now: testNow, eras: [.hot]) }
+        var queries: [[UInt8]?] = initiators.indices.map { initiators[$0].firstMessage() }
+        var results: [AlignmentDifference?] = Array(repeating: nil, count: edges.count)
+        let frozen = replica   // every conversation sees the same responder state
+        while results.contains(where: { $0 == nil }) {
+            for i in initiators.indices.shuffled(using: &g) {
+                guard let q = queries[i] else { continue }
+                switch try initiators[i].receive(try AlignmentResponder.reply(to: q, index: frozen, now: testNow)) {
+                case .send(let next): queries[i] = next
+                case .done(let diff): results[i] = diff; queries[i] = nil
+                }
+            }
+        }
+        for i in edges.indices {
+            var edge = edges[i]
+            apply(results[i]!, local: &edge, remote: &replica)
+            edges[i] = edge
+        }
+        for edge in edges {
+            for (key, e) in state(edge) { #expect(replica.latest(forKey: key) == e, "seed \(seed): \(key)") }
+        }
+        #expect(state(replica).keys.allSatisfy { k in edges.allSatisfy { $0.latest(forKey: k) != nil || k.contains("edge") } },
+                "seed \(seed): an edge misses a replica key")
+    }
+}
