@@ -117,12 +117,7 @@ final class StorageGroup: Sendable {
         var out: [String: [String: UInt64]] = [:]
         for s in storages {
             guard let a = s.aligner else { continue }
-            let c = a.counters, st = a.store.statistics
-            var m: [String: UInt64] = ["clockRejected": st.clockRejected, "reconciliations": c.reconciliations,
-                                       "reconciliationsFailed": c.reconciliationsFailed, "roundTrips": c.roundTrips,
-                                       "metadataBytes": c.metadataBytes, "fetched": c.fetched, "pushed": c.pushed,
-                                       "received": c.received, "digestsSent": c.digestsSent, "keys": UInt64(st.keys)]
-            if let ms = c.lastReconnectToStartMs { m["lastReconnectToStartMicros"] = UInt64(ms * 1000) }
+            let m = a.countersForState
             out[s.key] = m
         }
         return out.isEmpty ? nil : out

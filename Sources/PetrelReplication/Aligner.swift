@@ -449,7 +449,7 @@ public final class Aligner: Sendable {
             case "wildcards":
                 query.reply(replyKey, AlignerMessages.records(store.wildcardDeletes()))
             case "state":
-                query.reply(replyKey, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope).utf8),
+                query.reply(replyKey, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope, counters: countersForState).utf8),
                             encoding: .applicationJSON)
             default:
                 query.replyError(Array("unknown aligner operation '\(op)'".utf8))
@@ -458,6 +458,21 @@ public final class Aligner: Sendable {
             logger.debug("aligner query refused", metadata: ["op": "\(op)", "reason": "\(error)"])
             query.replyError(Array("\(error)".utf8))
         }
+    }
+}
+
+extension Aligner {
+    /// What the `state` answer reports besides the entries (a replica has no admin space).
+    public var countersForState: [String: UInt64] {
+        let c = counters, st = store.statistics
+        var m: [String: UInt64] = ["clockRejected": st.clockRejected, "reconciliations": c.reconciliations,
+                                   "reconciliationsFailed": c.reconciliationsFailed, "roundTrips": c.roundTrips,
+                                   "metadataBytes": c.metadataBytes, "fetched": c.fetched, "pushed": c.pushed,
+                                   "received": c.received, "digestsSent": c.digestsSent, "digestsReceived": c.digestsReceived,
+                                   "keys": UInt64(st.keys), "wildcardDeletes": st.wildcardDeletes,
+                                   "outsideHotWindow": st.outsideHotWindow]
+        if let ms = c.lastReconnectToStartMs { m["lastReconnectToStartMicros"] = UInt64(ms * 1000) }
+        return m
     }
 }
 

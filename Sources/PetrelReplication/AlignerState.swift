@@ -5,10 +5,14 @@ import PetrelTime
 /// The state an aligner reports on `@-aligner/<zid>/state` and
 /// `petrel replica --dump`: every key's latest timestamp, tombstones included,
 /// sorted by key, as JSON:
-/// `{"zid":"…","scope":"site/**","entries":[{"key":"site/a","timestamp":"<NTP64>/<zid>","tombstone":false},…]}`.
+/// `{"zid":"…","scope":"site/**","counters":{"clockRejected":0,…},"entries":[{"key":"site/a","timestamp":"<NTP64>/<zid>","tombstone":false},…]}`.
 public enum AlignerState {
-    public static func json(_ entries: [AlignmentEntry], zid: ZenohID, scope: KeyExpr) -> String {
-        var out = "{\"zid\":\"\(zid)\",\"scope\":\(quoted(scope.string)),\"entries\":["
+    public static func json(_ entries: [AlignmentEntry], zid: ZenohID, scope: KeyExpr, counters: [String: UInt64] = [:]) -> String {
+        var out = "{\"zid\":\"\(zid)\",\"scope\":\(quoted(scope.string)),"
+        if !counters.isEmpty {
+            out += "\"counters\":{" + counters.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\($0.value)" }.joined(separator: ",") + "},"
+        }
+        out += "\"entries\":["
         for (i, e) in entries.enumerated() {
             if i > 0 { out += "," }
             out += "{\"key\":\(quoted(e.key)),\"timestamp\":\"\(e.timestamp.decimalString)\",\"tombstone\":\(e.isTombstone)}"

@@ -182,6 +182,9 @@ extension InteropTests {
             let es = await alignerState(observer, zid: e1.zid) ?? [:]
             #expect(rs["site/other/future"] == nil && rs["site/pi7/future"] == nil && es["site/pi7/future"] == nil)
             #expect(r1.logs.contains { $0.contains("sample refused") }, "the replica did not log the refused sample")
+            let r1Counters = try await observer.getAll("@-aligner/\(r1.zid)/state", timeout: .seconds(3)).compactMap(\.sample).first
+                .flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }?["counters"] as? [String: Any]
+            #expect((r1Counters?["clockRejected"] as? Int ?? 0) >= 1, "the replica's state shows no refused sample: \(String(describing: r1Counters))")
             let status = try await observer.getAll("@/\(e1.zid)/petrel/status", timeout: .seconds(3)).compactMap(\.sample).first
             let json = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
             let alignment = (json?["alignment"] as? [String: Any])?["site/pi7/**"] as? [String: Any]
