@@ -53,12 +53,14 @@ struct PythonPeer {
 }
 
 /// Opens a Petrel session in peer mode on loopback.
-func openPeer(listen port: Int, connect: [String], logger: Logger = Logger(label: "test.peer")) async throws -> Session {
+func openPeer(listen port: Int, connect: [String], logger: Logger = Logger(label: "test.peer"),
+              configure: (inout SessionConfig) -> Void = { _ in }) async throws -> Session {
     var config = SessionConfig(connect: try connect.map { try Endpoint($0) })
     config.mode = .peer
     config.listen = [try Endpoint("tcp/127.0.0.1:\(port)")]
     config.reconnect.initialDelay = .milliseconds(50)
     config.reconnect.maxDelay = .milliseconds(500)
+    configure(&config)
     return try await Session.open(config, logger: logger)
 }
 
@@ -198,6 +200,37 @@ extension InteropTests {
             #expect(await agent.waitForExit(timeout: .seconds(15)) == 0)
             await control.close()
             await python.stop()
+        }
+
+        @Test("gossip in a line of four peers that dial nobody: one hop by default, every node with multihop", arguments: [false, true])
+        func gossipHops(multihop: Bool) async throws {
+            let ports = (0..<4).map { _ in TestEnvironment.freePort() }
+            func peer(_ n: Int, connect: Int?) async throws -> Session {
+                try await openPeer(listen: ports[n], connect: connect.map { ["tcp/127.0.0.1:\(ports[$0])"] } ?? []) { c in
+                    c.scouting.gossip.autoconnect = []
+                    c.scouting.gossip.multihop = multihop
+                }
+            }
+            // A <- B <- C <- D, each dialling the one before, in that order.
+            let a = try await peer(0, connect: nil)
+            let b = try await peer(1, connect: 0)
+            #expect(await b.waitForPeerDeclarations(timeout: .seconds(10)))
+            let c = try await peer(2, connect: 1)
+            #expect(await c.waitForPeerDeclarations(timeout: .seconds(10)))
+            let d = try await peer(3, connect: 2)
+            #expect(await d.waitForPeerDeclarations(timeout: .seconds(10)))
+            // C is B's neighbour: A hears of it either way. D is two hops from A.
+            #expect(await eventually(timeout: .seconds(10)) { a.gossipedLocators[c.zid] == ["tcp/127.0.0.1:\(ports[2])"] })
+            #expect(await eventually(timeout: .seconds(10)) { b.gossipedLocators[d.zid] == ["tcp/127.0.0.1:\(ports[3])"] })
+            if multihop {
+                #expect(await eventually(timeout: .seconds(10)) { a.gossipedLocators[d.zid] == ["tcp/127.0.0.1:\(ports[3])"] })
+            } else {
+                await quietPeriod(.seconds(1))
+                #expect(a.gossipedLocators[d.zid] == nil)
+            }
+            // Nobody dialled what it heard of.
+            #expect(a.connectedPeers.count == 1 && d.connectedPeers.count == 1)
+            for s in [a, b, c, d] { await s.close() }
         }
 
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")

@@ -24,8 +24,22 @@ struct PeerMesh {
     /// Our own link state's sequence number (bumped when our links change).
     var gossipSN: UInt64 = 1
     var tasks: [Task<Void, Never>] = []
+    /// Gossip: our own index for each node we speak of (0 is us), kept for
+    /// the session so a node keeps its psid across messages.
+    var psids: [ZenohID: UInt64] = [:]
+    /// Multihop gossip: the newest sn heard of each node not linked to us.
+    var heard: [ZenohID: UInt64] = [:]
+    /// Gossip: the locators of nodes we heard of through another.
+    var gossipedLocators: [ZenohID: [String]] = [:]
     /// The socket answering Scouts on the multicast group.
     var scoutingChannel: Channel?
+
+    mutating func psid(for node: ZenohID) -> UInt64 {
+        if let p = psids[node] { return p }
+        let p = UInt64(psids.count + 1)
+        psids[node] = p
+        return p
+    }
 
     mutating func rebuildInstalled() {
         installed = byZID.values.sorted { $0.zid < $1.zid }

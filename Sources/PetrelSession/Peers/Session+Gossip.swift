@@ -14,12 +14,16 @@ extension Session {
         guard g.enabled, g.target.contains(face.whatAmI) else { return }
         let (ours, sn, others) = peers.withLock { m in (m.locators, m.gossipSN, m.installed.filter { $0 !== face }) }
         var states = [PetrelWire.LinkState(psid: 0, sn: sn, zid: zid, whatAmI: config.mode, locators: ours)]
-        for (n, o) in others.enumerated() {
+        for o in others {
             let (locators, osn) = o.state.withLock { ($0.locators, $0.gossipSN) }
-            states.append(PetrelWire.LinkState(psid: UInt64(n + 1), sn: osn, zid: o.zid, whatAmI: o.whatAmI, locators: locators))
+            let psid = peers.withLock { $0.psid(for: o.zid) }
+            states.append(PetrelWire.LinkState(psid: psid, sn: osn, zid: o.zid, whatAmI: o.whatAmI, locators: locators))
         }
         if let oam = try? LinkStateList(states).oam() { face.transport.send(NetworkMessage.oam(oam), priority: .control) }
     }
+
+    /// What gossip said of nodes other than its senders: where each listens.
+    public var gossipedLocators: [ZenohID: [String]] { peers.withLock { $0.gossipedLocators } }
 
     func gossipReceived(_ body: ZBytes, from face: PeerFace) {
         let g = config.scouting.gossip
@@ -49,7 +53,19 @@ extension Session {
                     st.locators = locators
                     return changed
                 }
-                if changed { regossip(face, locators: locators, sn: s.sn) }
+                if changed { passOn(face.zid, face.whatAmI, locators: locators, sn: s.sn, except: face) }
+            } else if let locators = s.locators {
+                peers.withLock { $0.gossipedLocators[node] = locators }
+            }
+            if node != face.zid, g.multihop, let locators = s.locators {
+                // Multihop: what we heard of other nodes goes on too, once per
+                // news (a newer sn), so it cannot circle for ever.
+                let news = peers.withLock { m -> Bool in
+                    if let known = m.heard[node], known >= s.sn { return false }
+                    m.heard[node] = s.sn
+                    return true
+                }
+                if news { passOn(node, kind, locators: locators, sn: s.sn, except: face) }
             }
             if let locators = s.locators, g.autoconnect.contains(kind), peers.withLock({ $0.byZID[node] == nil }) {
                 connectDiscovered(node, locators: locators)
@@ -57,13 +73,11 @@ extension Session {
         }
     }
 
-    /// Passes a peer's own locators on to the other peers (one hop).
-    private func regossip(_ face: PeerFace, locators: [String], sn: UInt64) {
+    /// Passes a node's locators on to the other peers (all but the one we heard it from).
+    private func passOn(_ node: ZenohID, _ kind: WhatAmI, locators: [String], sn: UInt64, except face: PeerFace) {
         let g = config.scouting.gossip
-        let (others, index) = peers.withLock { m in
-            (m.installed.filter { $0 !== face }, (m.installed.firstIndex { $0 === face } ?? 0) + 1)
-        }
-        let state = PetrelWire.LinkState(psid: UInt64(index), sn: sn, zid: face.zid, whatAmI: face.whatAmI, locators: locators)
+        let (others, psid) = peers.withLock { m in (m.installed.filter { $0 !== face }, m.psid(for: node)) }
+        let state = PetrelWire.LinkState(psid: psid, sn: sn, zid: node, whatAmI: kind, locators: locators)
         guard let oam = try? LinkStateList([state]).oam() else { return }
         for o in others where g.target.contains(o.whatAmI) { o.transport.send(NetworkMessage.oam(oam), priority: .control) }
     }
