@@ -10,7 +10,9 @@ import Synchronization
 /// A Zenoh session: one client connection to a router at a time, kept up by
 /// reconnecting with back-off, and the declarations (key expressions,
 /// subscribers, queryables, tokens, interests) re-sent on every new connection
-/// so the application sees one continuous session.
+/// so the application sees one continuous session. With `mode = .peer` it
+/// instead keeps one transport with each other peer, listening and dialling
+/// at once (see Peers/Session+Peers.swift).
 public final class Session: Sendable {
     public let config: SessionConfig
     public let zid: ZenohID
@@ -56,7 +58,9 @@ public final class Session: Sendable {
 
     /// Opens a session. With `waitForRouter`, fails with
     /// `SessionError.noRouterReachable` unless a router answers within that
-    /// time; without, returns at once and connects in the background.
+    /// time (a peer: `noPeerReachable` unless a first peer is linked); without,
+    /// returns at once and connects in the background. A peer's listen
+    /// endpoint that cannot be bound fails the open with the transport's error.
     public static func open(_ config: SessionConfig, waitForRouter: Duration? = nil,
                             group: EventLoopGroup? = nil, logger: Logger = Logger(label: "petrel.session")) async throws -> Session {
         let session = Session(config: config, group: group, logger: logger)

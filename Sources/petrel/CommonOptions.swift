@@ -76,9 +76,14 @@ struct ConnectionOptions: Sendable {
     func openSession(timeout seconds: Double) async throws -> Session {
         let config = try sessionConfig()
         do {
-            let session = try await Session.open(config, waitForRouter: .milliseconds(Int64(seconds * 1000)), logger: logger())
+            // A peer that only listens waits for nobody: whoever dials it comes when it comes.
+            let listensOnly = config.mode == .peer && config.connect.isEmpty && !scout
+            let session = try await Session.open(config, waitForRouter: listensOnly ? nil : .milliseconds(Int64(seconds * 1000)),
+                                                 logger: logger())
             // A peer routes by what its peers declared: let their declarations arrive first.
-            if config.mode == .peer { _ = await session.waitForPeerDeclarations(timeout: .milliseconds(Int64(seconds * 1000))) }
+            if config.mode == .peer && !listensOnly {
+                _ = await session.waitForPeerDeclarations(timeout: .milliseconds(Int64(seconds * 1000)))
+            }
             return session
         } catch let e as SessionError {
             throw ToolError(e.description)

@@ -233,6 +233,26 @@ extension InteropTests {
             for s in [a, b, c, d] { await s.close() }
         }
 
+        @Test("the tools as peers: petrel sub -m peer -l takes a Python client's puts; petrel put -m peer -e reaches a Python peer")
+        func toolsAsPeers() async throws {
+            try TestEnvironment.requirePetrel()
+            let python = try await PythonPeer.start(name: "pyt", port: TestEnvironment.freePort(), extra: ["--sub", "tools/**"])
+            let listen = "tcp/127.0.0.1:\(TestEnvironment.freePort())"
+            let sub = try PetrelTool.start(["sub", "-m", "peer", "-l", listen, "tools/**", "--count", "1", "--json", "--timeout", "30"])
+            defer { sub.kill() }
+            let received = await eventually(timeout: .seconds(20)) {
+                let put = try? TestProcess("python put", executable: TestEnvironment.python,
+                                           arguments: [TestEnvironment.script("zenoh_client.py"), "-e", listen, "put", "tools/in", "from-client"])
+                _ = await put?.waitForExit(timeout: .seconds(10))
+                return sub.output.contains { $0.contains("tools/in") }
+            }
+            #expect(received, "petrel sub printed \(sub.output), said \(sub.errorOutput.suffix(3))")
+            let put = try PetrelTool.start(["put", "-m", "peer", "-e", python.endpoint, "tools/out", "from-petrel"])
+            #expect(await put.waitForExit(timeout: .seconds(20)) == 0, "\(put.errorOutput)")
+            #expect(await eventually(timeout: .seconds(10)) { python.samples.contains { $0.key == "tools/out" && $0.payload == "from-petrel" } })
+            await python.stop()
+        }
+
         @Test("two Petrel peers and a Python peer form a clique from one known address; each sees the others' data once")
         func cliqueOfThree() async throws {
             let python = try await PythonPeer.start(name: "pyc", port: TestEnvironment.freePort(),
