@@ -119,6 +119,14 @@ struct ReconciliationCasesTests {
             for i in 0..<g.int(0...200) {
                 _ = edge.apply(randomEntry(&g, key: "site/pi7/offline/\(i)", maxAge: 60, minAge: 2))
             }
+            // A replica's index for the edge's scope answers the same as a scan of its own.
+            let narrowed = replica.narrowed(to: kx("site/pi7/**"))
+            #expect(narrowed.count == state(replica, eras: [.current, .hot, .warm, .cold], scope: kx("site/pi7/**")).count)
+            if g.int(0...1) == 0 {
+                let (viaNarrowed, _) = try reconcile(initiator: edge, responder: narrowed)
+                let (viaScan, _) = try reconcile(initiator: edge, responder: replica)
+                #expect(viaNarrowed == viaScan, "seed \(seed) run \(run)")
+            }
             let edgeInitiates = run % 2 == 0
             if edgeInitiates {
                 let (diff, _) = try reconcile(initiator: edge, responder: replica)
