@@ -33,6 +33,18 @@ public struct AlignmentIndex: Sendable {
         self.scopeIsEverything = scope.string == "**"
     }
 
+    /// An index of `entries` (last writer wins among them; keys outside `scope` left out).
+    public init(layout: AlignmentLayout, scope: KeyExpr, entries: some Sequence<AlignmentEntry>) {
+        self.init(layout: layout, scope: scope)
+        for e in entries { _ = apply(e) }
+    }
+
+    /// A new index of this one's entries inside a narrower scope: what a replica keeps for a
+    /// peer whose scope its own includes (built once, then updated on every change).
+    public func narrowed(to narrower: KeyExpr) -> AlignmentIndex {
+        AlignmentIndex(layout: layout, scope: narrower, entries: latestByKey.values)
+    }
+
     /// Keys held (tombstones included).
     public var count: Int { latestByKey.count }
 

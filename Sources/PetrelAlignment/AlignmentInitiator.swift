@@ -164,7 +164,10 @@ public struct AlignmentInitiator: Sendable {
             // holds its entries, decodes it and answers with them — no round trip to fetch them.
             sentSketch = true
             let recovered = decoder.oursOnly.count + decoder.theirsOnly.count
-            let estimate = min(decoder.estimateDifference(atLeast: max(recovered + 1, countGap)), plausibleDifference)
+            // A saturated sketch only says "larger than it could hold": guess twice its size
+            // (if that is still too small, the responder measures on our bigger sketch).
+            let measured = decoder.isSaturated ? 2 * decoder.symbolCount : decoder.estimateDifference(atLeast: recovered + 1)
+            let estimate = min(max(measured, recovered + 1, countGap), plausibleDifference)
             stats.estimatedDifference = estimate
             let m = SketchSizing.initiatorSketch(estimate: estimate)
             if m * 11 <= peerListingBytes { return sendOurSketch(estimate: estimate) }

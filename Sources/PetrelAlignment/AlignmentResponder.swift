@@ -160,9 +160,12 @@ enum SketchSizing {
     static func firstSketch(estimate: Int) -> (level: Int, symbols: Int) {
         let d = Double(max(1, estimate))
         if d <= 64 { return (0, Int((1.75 * d + 14).rounded(.up))) }
+        // Large differences can afford a bigger sample (a more precise measurement): 192
+        // symbols for ~48–96 sampled differences above ~1000, else 96 for ~24–48.
+        let (target, symbols) = d >= 1000 ? (96.0, 2 * sampleSymbols) : (48.0, sampleSymbols)
         var level = 0
-        while level < 40 && d / Double(UInt64(1) << UInt64(level + 1)) >= 48 { level += 1 }
-        return (level + 1, sampleSymbols)
+        while level < 40 && d / Double(UInt64(1) << UInt64(level + 1)) >= target { level += 1 }
+        return (level + 1, symbols)
     }
 
     static let sampleSymbols = 96

@@ -119,6 +119,14 @@ struct ReconciliationCasesTests {
             for i in 0..<g.int(0...200) {
                 _ = edge.apply(randomEntry(&g, key: "site/pi7/offline/\(i)", maxAge: 60, minAge: 2))
             }
+            // A replica's index for the edge's scope answers the same as a scan of its own.
+            let narrowed = replica.narrowed(to: kx("site/pi7/**"))
+            #expect(narrowed.count == state(replica, eras: [.current, .hot, .warm, .cold], scope: kx("site/pi7/**")).count)
+            if g.int(0...1) == 0 {
+                let (viaNarrowed, _) = try reconcile(initiator: edge, responder: narrowed)
+                let (viaScan, _) = try reconcile(initiator: edge, responder: replica)
+                #expect(viaNarrowed == viaScan, "seed \(seed) run \(run)")
+            }
             let edgeInitiates = run % 2 == 0
             if edgeInitiates {
                 let (diff, _) = try reconcile(initiator: edge, responder: replica)
@@ -270,5 +278,34 @@ struct AlignmentTargetTests {
         }
         #expect(state(replica).keys.allSatisfy { k in edges.allSatisfy { $0.latest(forKey: k) != nil || k.contains("edge") } },
                 "seed \(seed): an edge misses a replica key")
+    }
+}
+
+@Suite("Alignment: all eras between replicas")
+struct AllErasTests {
+    @Test("20,000 keys over a day, 300 divergent in every era: hot+warm+cold reconcile to identical stores; hot-only leaves older ones alone")
+    func allEras() throws {
+        let seed = SplitMix64.testSeed(default: 0xA11E_0001)
+        var g = SplitMix64(seed: seed)
+        var a = AlignmentIndex(layout: .default, scope: kx("site/**"))
+        var b = a
+        for i in 0..<20_000 {
+            let e = randomEntry(&g, key: "site/r/\(i)", maxAge: 86_400, minAge: 2, tombstone: g.int(0...19) == 0)
+            _ = a.apply(e)
+            _ = b.apply(e)
+        }
+        for j in 0..<300 {
+            let e = randomEntry(&g, key: "site/r/\(g.int(0...25_000))", maxAge: 86_400, minAge: 2)
+            if j % 2 == 0 { _ = a.apply(e) } else { _ = b.apply(e) }
+        }
+        let all: Set<AlignmentEra> = [.hot, .warm, .cold]
+        let (hotOnly, _) = try reconcile(initiator: a, responder: b, eras: [.hot])
+        let hotWindow = a.layout.window(eras: [.hot], now: testNow)
+        #expect((hotOnly.toFetch + hotOnly.toSend).allSatisfy { hotWindow.contains(subInterval: a.layout.subInterval(of: $0.timestamp.time)) })
+        let (diff, stats) = try reconcile(initiator: a, responder: b, eras: all)
+        #expect(stats.roundTrips <= 3, "seed \(seed): \(stats.roundTrips) round trips")
+        apply(diff, local: &a, remote: &b)
+        #expect(state(a, eras: all) == state(b, eras: all), "seed \(seed)")
+        #expect(a.digest(now: testNow) == b.digest(now: testNow), "seed \(seed)")
     }
 }
