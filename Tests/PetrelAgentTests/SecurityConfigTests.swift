@@ -7,7 +7,7 @@ import Testing
 @Suite("Agent configuration: authentication and TLS")
 struct SecurityConfigTests {
     static func tempFile(_ text: String) throws -> String {
-        let p = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-16a-\(UUID().uuidString)").path
+        let p = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-security-\(UUID().uuidString)").path
         try text.write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }
