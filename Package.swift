@@ -154,7 +154,7 @@ let package = Package(
         .target(name: "PetrelAlignment", dependencies: ["PetrelTime", "PetrelKeyExpr"]),
         .testTarget(name: "PetrelAlignmentTests", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr", "PetrelTestSupport"]),
         // Reconciliation cost vs. the naive scheme, fingerprint update and digest costs.
-        .executableTarget(name: "align-bench", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr"],
+        .executableTarget(name: "align-bench", dependencies: ["PetrelAlignment", "PetrelTime", "PetrelKeyExpr", "PetrelTestSupport"],
                           path: "Benchmarks/AlignBench"),
 
         // Benchmarks (scripts/bench): codec speed and allocations per operation.

@@ -8,6 +8,7 @@ import Glibc
 #endif
 import PetrelAlignment
 import PetrelKeyExpr
+import PetrelTestSupport
 import PetrelTime
 
 var runs = 10
@@ -23,16 +24,8 @@ while let a = argv.popFirst() {
     }
 }
 
-struct Rng: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator the tests use, so a benchmark run replays from its seed.
+typealias Rng = SplitMix64
 
 let now = NTP64(seconds: 1_796_385_600, nanoseconds: 0)
 let layout = AlignmentLayout.default
@@ -50,7 +43,7 @@ func key(_ i: Int) -> String { "site/pi7/sensor/" + String(i) }
 /// newer than the other side's put), 45 % updates of an existing key, 45 % keys only one side
 /// has; each on a random side.
 func divergedPair(n: Int, k: Int, seed: UInt64) -> (AlignmentIndex, AlignmentIndex) {
-    var g = Rng(state: seed)
+    var g = Rng(seed: seed)
     var a = AlignmentIndex(layout: layout, scope: scope)
     var b = a
     let shared = n - k / 2
@@ -226,7 +219,7 @@ print("index costs (entries spread over the last 24 h; the hot era holds ~1/1440
 print(pad("entries", 9) + pad("build ms", 10) + pad("put ns", 8) + pad("update ns", 11) + pad("digest µs", 11) + pad("hot open ms", 13))
 let sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
 for n in sizes {
-    var g = Rng(state: UInt64(n))
+    var g = Rng(seed: UInt64(n))
     let day = NTP64.duration(milliseconds: 86_400_000)
     let entries = (0..<n).map { i in
         AlignmentEntry(key: key(i), timestamp: Timestamp(time: NTP64(rawValue: now.rawValue - UInt64.random(in: 0..<day, using: &g)), id: clockIDs[i % 3]),
