@@ -129,6 +129,14 @@ public struct AlignmentIndex: Sendable {
         return subIntervals.keys.filter { window.contains(subInterval: $0) }.sorted()
     }
 
+    /// The intervals that hold entries inside `window`, in ascending order (a scan of the
+    /// non-empty intervals, never of entries): what the aligner lists when asked for an era's intervals.
+    public func nonEmptyIntervals(in window: AlignmentWindow) -> [UInt64] {
+        guard !window.isEmpty else { return [] }
+        let first = layout.interval(ofSubInterval: window.from), last = layout.interval(ofSubInterval: window.to - 1)
+        return intervals.keys.filter { $0 >= first && $0 <= last }.sorted()
+    }
+
     /// The fingerprint of a window: whole intervals from the interval fingerprints, the
     /// partial ones at either end from sub-interval fingerprints. Cost: the number of
     /// intervals and sub-intervals spanned, or of non-empty ones if that is smaller; never
