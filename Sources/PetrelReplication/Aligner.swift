@@ -14,6 +14,8 @@ import Synchronization
 /// - answers on `@-aligner/<zid>/{info,align,entries,push,state}`: who it is,
 ///   PetrelAlignment's responder replies, samples with their original
 ///   timestamps (tombstones as deletes), samples pushed to it, and its state;
+///   and, for people and naive aligners, on `{eras,intervals,subintervals}` and
+///   `entries?subinterval=` with JSON fingerprints (`AlignerBrowse`);
 /// - reconciles with a peer (PetrelAlignment's initiator, one `get` per round
 ///   trip, then fetches what it lacks and pushes what the peer lacks) when the
 ///   peer's digest differs from its own over the same set, and with every
@@ -428,6 +430,8 @@ public final class Aligner: Sendable {
                     throw ReplicationMessageError("scope \(scope) is not part of this aligner's \(store.scope)")
                 }
                 query.reply(replyKey, reply)
+            case "entries" where AlignerBrowse.asksBySubInterval(query.parameters):
+                try replyJSON(query, replyKey) { index, _ throws(AlignerBrowse.Refusal) in try AlignerBrowse.entries(index, parameters: query.parameters) }
             case "entries":
                 var batch: [StoredSample] = [], bytes = 0
                 for key in try AlignerMessages.readEntriesQuery(payload) {
@@ -448,6 +452,14 @@ public final class Aligner: Sendable {
                 query.reply(replyKey, Array("\(stored)".utf8))
             case "wildcards":
                 query.reply(replyKey, AlignerMessages.records(store.wildcardDeletes()))
+            case "eras":
+                try replyJSON(query, replyKey) { index, now in AlignerBrowse.eras(index, now: now) }
+            case "intervals":
+                try replyJSON(query, replyKey) { index, now throws(AlignerBrowse.Refusal) in
+                    try AlignerBrowse.intervals(index, parameters: query.parameters, now: now)
+                }
+            case "subintervals":
+                try replyJSON(query, replyKey) { index, _ throws(AlignerBrowse.Refusal) in try AlignerBrowse.subIntervals(index, parameters: query.parameters) }
             case "state":
                 query.reply(replyKey, Array(AlignerState.json(store.stateEntries(), zid: zid, scope: store.scope, counters: countersForState).utf8),
                             encoding: .applicationJSON)
@@ -458,6 +470,15 @@ public final class Aligner: Sendable {
             logger.debug("aligner query refused", metadata: ["op": "\(op)", "reason": "\(error)"])
             query.replyError(Array("\(error)".utf8))
         }
+    }
+
+    /// Answers a browse query (eras, intervals, sub-intervals, entries by sub-interval) from
+    /// this aligner's own index, as JSON.
+    private func replyJSON(_ query: Query, _ replyKey: String,
+                           _ body: (borrowing AlignmentIndex, NTP64) throws(AlignerBrowse.Refusal) -> String) throws {
+        let now = store.now()
+        guard let json = try store.withIndex(for: store.scope, { try body($0, now) }) else { return }
+        query.reply(replyKey, Array(json.utf8), encoding: .applicationJSON)
     }
 }
 
