@@ -31,6 +31,8 @@ struct Face {
     var announcedTokens: [String: UInt32] = [:]
     var nextTokenID: UInt32 = 1
     var samplesIn: UInt64 = 0
+    /// Being closed for going over a cap: nothing more it sends is handled.
+    var refused = false
     var samplesOut: UInt64 = 0
 
     init(id: UInt32, transport: any DeviceLink) {

@@ -158,15 +158,16 @@ public final class Gateway: TransportDelegate, Sendable {
     /// being closed over a cap, or one more than `limits.maxSessions` (which
     /// is then closed).
     func face(for transport: any DeviceLink) -> UInt32? {
-        if refused.withLock({ $0.contains(ObjectIdentifier(transport)) }) { return nil }
-        let (id, open) = faces.withLock { fs -> (UInt32?, Int) in
-            if let f = fs.values.first(where: { $0.transport === transport }) { return (f.id, fs.count) }
-            guard fs.count < limits.maxSessions else { return (nil, fs.count) }
+        let (id, open, known) = faces.withLock { fs -> (UInt32?, Int, Bool) in
+            if let f = fs.values.first(where: { $0.transport === transport }) { return (f.refused ? nil : f.id, fs.count, true) }
+            // Only a device with no face yet can be one refused for the session cap.
+            if refused.withLock({ $0.contains(ObjectIdentifier(transport)) }) { return (nil, fs.count, true) }
+            guard fs.count < limits.maxSessions else { return (nil, fs.count, false) }
             let id = nextFaceID.add(1, ordering: .relaxed).oldValue
             fs[id] = Face(id: id, transport: transport)
-            return (id, fs.count)
+            return (id, fs.count, true)
         }
-        if id == nil { refuse(transport, over: .sessions, "\(open) device sessions are open") }
+        if !known { refuse(transport, over: .sessions, "\(open) device sessions are open") }
         return id
     }
 
@@ -174,6 +175,9 @@ public final class Gateway: TransportDelegate, Sendable {
     /// and counts it once. Its declarations leave with it (`linkClosed`).
     func refuse(_ transport: any DeviceLink, over limit: SessionLimit, _ detail: String) {
         guard refused.withLock({ $0.insert(ObjectIdentifier(transport)).inserted }) else { return }
+        faces.withLock { fs in
+            if let f = fs.values.first(where: { $0.transport === transport }) { fs[f.id]?.refused = true }
+        }
         noteOverLimit(transport, limit, detail)
         Task { await transport.end(reason: limit.closeReason) }
     }
@@ -269,32 +273,35 @@ public final class Gateway: TransportDelegate, Sendable {
         options.express = push.qos.isExpress
         options.reliability = reliability
         options.origin = id
+        let outcome: Session.RelayOutcome
         switch push.body {
         case .put(let p):
             options.encoding = p.encoding
             options.attachment = p.attachment
             // As a router with timestamping would: readings get the time they passed the gateway.
             options.timestamp = p.timestamp ?? session.clock.newTimestamp()
-            if !session.relay(.put, key: k, payload: p.payload, options: options) {
+            outcome = session.relay(.put, key: k, payload: p.payload, options: options)
+            if case .undelivered = outcome {
                 undelivered?(Sample(kind: .put, key: k.string, payload: p.payload, encoding: p.encoding,
                                     timestamp: options.timestamp, attachment: p.attachment))
             }
         case .del(let d):
             options.attachment = d.attachment
             options.timestamp = d.timestamp ?? session.clock.newTimestamp()
-            if !session.relay(.delete, key: k, payload: [], options: options) {
+            outcome = session.relay(.delete, key: k, payload: [], options: options)
+            if case .undelivered = outcome {
                 undelivered?(Sample(kind: .delete, key: k.string, timestamp: options.timestamp, attachment: d.attachment))
             }
         }
-        holdIfUplinkCongested(id)
+        if case .congested(let uplink) = outcome { holdReads(of: id, untilRoomOn: uplink) }
     }
 
-    /// Bytes from a device in flight: while the uplink's queue is over its
-    /// watermark (a router slower than the device), the device's reads are
-    /// held until there is room, as a Zenoh router applies backpressure to a
-    /// publisher, instead of its samples piling up in the uplink's queue.
-    private func holdIfUplinkCongested(_ id: UInt32) {
-        guard let uplink = session.currentTransport, uplink.isCongested else { return }
+    /// Bytes from a device in flight: once relaying its sample found the
+    /// uplink's queue over its watermark (a router slower than the device),
+    /// the device's reads are held until there is room, as a Zenoh router
+    /// applies backpressure to a publisher, instead of its samples piling up
+    /// in the uplink's queue.
+    private func holdReads(of id: UInt32, untilRoomOn uplink: UnicastTransport) {
         guard held.withLock({ $0.insert(id).inserted }) else { return }
         // A serial line is slow enough not to matter, and its few KiB of kernel buffer would overflow while held.
         guard let transport = faces.withLock({ $0[id]?.transport }), transport.endpoint.proto != .serial else {

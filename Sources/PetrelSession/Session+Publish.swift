@@ -79,14 +79,27 @@ extension Session {
         return Push(wireExpr: wireExpr, body: body, qos: qos)
     }
 
+    /// What became of a relayed sample.
+    package enum RelayOutcome {
+        /// Queued for the router.
+        case queued
+        /// Queued, but that link's queue is over its high watermark: whoever
+        /// feeds it should wait for `waitForRoom()` before sending more.
+        case congested(UnicastTransport)
+        /// No link took it (no router up).
+        case undelivered
+    }
+
     /// Publishes a sample a gateway received from one of its devices, in the
     /// order received and without waiting: local subscribers see it tagged with
-    /// `options.origin`, the router gets it if a link is up. Returns whether it
-    /// was queued for the router.
-    package func relay(_ kind: Sample.Kind, key: KeyExpr, wireExpr: WireExpr? = nil, payload: ZBytes, options: PutOptions) -> Bool {
-        let (outcome, _) = publishNow(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options)
-        if case .closed = outcome { return false }
-        return true
+    /// `options.origin`, the router gets it if a link is up.
+    package func relay(_ kind: Sample.Kind, key: KeyExpr, wireExpr: WireExpr? = nil, payload: ZBytes, options: PutOptions) -> RelayOutcome {
+        switch publishNow(kind: kind, wireExpr: wireExpr ?? WireExpr(key.string), key: key, payload: payload, options: options) {
+        case (.queued, _): return .queued
+        case (.congested, let t?): return .congested(t)
+        case (.congested, nil): return .queued
+        case (.closed, _): return .undelivered
+        }
     }
 
     /// Hands a sample to this session's own matching subscribers only, as a
@@ -172,7 +185,7 @@ public final class Publisher: Sendable {
         var o = options
         if let encoding { o.encoding = encoding }
         if let attachment { o.attachment = attachment }
-        if !session.relay(.put, key: key, wireExpr: wireExpr, payload: payload, options: o) {
+        if case .undelivered = session.relay(.put, key: key, wireExpr: wireExpr, payload: payload, options: o) {
             throw SessionError.notConnected
         }
     }

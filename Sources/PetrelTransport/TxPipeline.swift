@@ -262,9 +262,6 @@ final class TxPipeline: @unchecked Sendable {
     /// flush still to run).
     var pendingBytes: Int { lock.withLock { state.readyBytes + max(state.batch.writerIndex - emptyBatchLength, 0) } }
 
-    /// Over the high watermark, or the socket is full: what a Block publisher waits for.
-    var isCongested: Bool { lock.withLock { state.readyBytes > settings.highWatermark || !state.channelWritable } }
-
     func writabilityChanged(_ writable: Bool) {
         lock.withLock { state.channelWritable = writable }
         if writable { wakeWaitersIfRoom() }

@@ -67,9 +67,6 @@ public final class UnicastTransport: @unchecked Sendable {
         await tx.waitForRoom()
     }
 
-    /// Whether the tx queue is over its high watermark (or the socket is full).
-    public var isCongested: Bool { tx.isCongested }
-
     /// Stops reading from the link until `resume` returns; meanwhile the
     /// peer's bytes wait in its own buffers (TCP's flow control holds it back).
     /// The gateway does this to a device while the uplink is congested.
