@@ -33,7 +33,7 @@ public struct AlignerDescriptor: Sendable, Equatable {
         w.string16(scope.string)
     }
 
-    static func decode(from r: inout ByteReader) throws(ReplicationMessageError) -> AlignerDescriptor {
+    static func decode(from r: inout ByteReader) throws -> AlignerDescriptor {
         let v = try r.u8("version")
         guard v == version else { throw ReplicationMessageError("version \(v), expected \(version)") }
         guard let role = Role(rawValue: try r.u8("role")) else { throw ReplicationMessageError("unknown role") }
@@ -50,8 +50,10 @@ public struct AlignerDescriptor: Sendable, Equatable {
     }
 
     public init(decoding bytes: [UInt8]) throws(ReplicationMessageError) {
-        var r = ByteReader(bytes)
-        self = try Self.decode(from: &r)
+        self = try ReplicationMessageError.reading {
+            var r = ByteReader(bytes)
+            return try Self.decode(from: &r)
+        }
     }
 }
 
@@ -101,14 +103,16 @@ public enum AlignerMessages {
 
     public static func readAlignQuery(_ bytes: [UInt8]) throws(ReplicationMessageError)
         -> (initiator: ZenohID, scope: KeyExpr, eras: Set<AlignmentEra>, message: [UInt8]) {
-        var r = ByteReader(bytes)
-        guard try r.u8("version") == AlignerDescriptor.version else { throw ReplicationMessageError("unknown version") }
-        let n = Int(try r.u8("zid length"))
-        guard let initiator = ZenohID(wireBytes: try r.take(n, "zid")) else { throw ReplicationMessageError("invalid zid") }
-        let text = try r.string16("scope")
-        guard let scope = try? KeyExpr(text) else { throw ReplicationMessageError("scope '\(text)' is not a key expression") }
-        let eras = eras(try r.u8("eras"))
-        return (initiator, scope, eras, r.rest)
+        try ReplicationMessageError.reading {
+            var r = ByteReader(bytes)
+            guard try r.u8("version") == AlignerDescriptor.version else { throw ReplicationMessageError("unknown version") }
+            let n = Int(try r.u8("zid length"))
+            guard let initiator = ZenohID(wireBytes: try r.raw("zid", count: n)) else { throw ReplicationMessageError("invalid zid") }
+            let text = try r.string16("scope")
+            guard let scope = try? KeyExpr(text) else { throw ReplicationMessageError("scope '\(text)' is not a key expression") }
+            let eras = eras(try r.u8("eras"))
+            return (initiator, scope, eras, r.rest)
+        }
     }
 
     /// An `entries` query: the concrete keys whose latest entries are wanted.
@@ -120,14 +124,16 @@ public enum AlignerMessages {
     }
 
     public static func readEntriesQuery(_ bytes: [UInt8]) throws(ReplicationMessageError) -> [String] {
-        var r = ByteReader(bytes)
-        let n = Int(try r.u32("count"))
-        // Each key takes at least its two length bytes: a count the message cannot hold is a lie.
-        guard n <= r.remaining / 2 else { throw ReplicationMessageError("\(n) keys announced in \(r.remaining) bytes") }
-        var keys: [String] = []
-        keys.reserveCapacity(n)
-        for _ in 0..<n { keys.append(try r.string16("key")) }
-        return keys
+        try ReplicationMessageError.reading {
+            var r = ByteReader(bytes)
+            let n = Int(try r.u32("count"))
+            // Each key takes at least its two length bytes: a count the message cannot hold is a lie.
+            guard n <= r.remaining / 2 else { throw ReplicationMessageError("\(n) keys announced in \(r.remaining) bytes") }
+            var keys: [String] = []
+            keys.reserveCapacity(n)
+            for _ in 0..<n { keys.append(try r.string16("key")) }
+            return keys
+        }
     }
 
     /// A batch of records: an `entries` reply, or a `push` query.
@@ -139,13 +145,15 @@ public enum AlignerMessages {
     }
 
     public static func readRecords(_ bytes: [UInt8]) throws(ReplicationMessageError) -> [StoredSample] {
-        var r = ByteReader(bytes)
-        let n = Int(try r.u32("count"))
-        guard n <= r.remaining / 20 else { throw ReplicationMessageError("\(n) records announced in \(r.remaining) bytes") }
-        var out: [StoredSample] = []
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(try ReplicationRecord.decode(from: &r)) }
-        guard r.remaining == 0 else { throw ReplicationMessageError("\(r.remaining) bytes after the records") }
-        return out
+        try ReplicationMessageError.reading {
+            var r = ByteReader(bytes)
+            let n = Int(try r.u32("count"))
+            guard n <= r.remaining / 20 else { throw ReplicationMessageError("\(n) records announced in \(r.remaining) bytes") }
+            var out: [StoredSample] = []
+            out.reserveCapacity(n)
+            for _ in 0..<n { out.append(try ReplicationRecord.decode(from: &r)) }
+            guard r.remaining == 0 else { throw ReplicationMessageError("\(r.remaining) bytes after the records") }
+            return out
+        }
     }
 }

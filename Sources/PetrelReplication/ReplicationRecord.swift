@@ -1,3 +1,4 @@
+import PetrelAlignment
 import PetrelHotStore
 import PetrelTime
 
@@ -30,18 +31,20 @@ public enum ReplicationRecord {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ReplicationMessageError) -> StoredSample {
-        var r = ByteReader(bytes)
-        let s = try decode(from: &r)
-        guard r.remaining == 0 else { throw ReplicationMessageError("\(r.remaining) bytes after a record") }
-        return s
+        try ReplicationMessageError.reading {
+            var r = ByteReader(bytes)
+            let s = try decode(from: &r)
+            guard r.remaining == 0 else { throw ReplicationMessageError("\(r.remaining) bytes after a record") }
+            return s
+        }
     }
 
-    static func decode(from r: inout ByteReader) throws(ReplicationMessageError) -> StoredSample {
+    static func decode(from r: inout ByteReader) throws -> StoredSample {
         guard let kind = StoredSample.Kind(rawValue: try r.u8("kind")) else { throw ReplicationMessageError("unknown sample kind") }
         let key = try r.string16("key")
         let time = try r.u64("time")
         let zidLength = Int(try r.u8("zid length"))
-        guard let id = ZenohID(wireBytes: try r.take(zidLength, "zid")) else { throw ReplicationMessageError("invalid zid") }
+        guard let id = ZenohID(wireBytes: try r.raw("zid", count: zidLength)) else { throw ReplicationMessageError("invalid zid") }
         let encodingID = try r.u16("encoding id")
         let schema: String? = try r.u8("schema flag") == 1 ? try r.string16("schema") : nil
         let attachment: [UInt8]? = try r.u8("attachment flag") == 1 ? try r.bytes32("attachment") : nil
