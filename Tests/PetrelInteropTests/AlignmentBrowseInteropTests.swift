@@ -94,24 +94,9 @@ extension InteropTests {
 
         @Test("two replicas: the walk adds up to every entry, equal data gives equal fingerprints, one extra put changes them; bad parameters are error replies")
         func walkTwoReplicas() async throws {
-            let root = try AlignmentInteropTests.tempDir("browse")
-            let router = try await ZenohRouter.start(extraArguments: ["--no-timestamping"])
-            defer { router.process.kill() }
-            let proxy = try await FaultProxy.start(["r1", "r2"].map {
-                .init(name: $0, proto: "tcp", listenPort: TestEnvironment.freePort(), targetPort: router.port)
-            }, seed: 5, directory: root)
-            defer { proxy.process.kill() }
-            let r1 = ReplicaNode(name: "r1", zid: AlignmentInteropTests.zidHex(1, 0xb40), endpoint: proxy.endpoint("r1"), directory: root + "/r1", clockOffsetMs: 0)
-            let r2 = ReplicaNode(name: "r2", zid: AlignmentInteropTests.zidHex(2, 0xb40), endpoint: proxy.endpoint("r2"), directory: root + "/r2", clockOffsetMs: 0)
-            try r1.start()
-            try r2.start()
-            defer { r1.stop(); r2.stop() }
-            let observer = try await openSession(router.tcp)
-            let ready = await eventually(timeout: .seconds(20)) {
-                let a = await alignerState(observer, zid: r1.zid), b = await alignerState(observer, zid: r2.zid)
-                return a != nil && b != nil
-            }
-            #expect(ready, "the replicas never answered on their aligners")
+            let two = try await TwoReplicas.start(root: try AlignmentInteropTests.tempDir("browse"), proxySeed: 5, zidSalt: 0xb40)
+            defer { two.stop() }
+            let (router, proxy, r1, r2, observer) = (two.router, two.proxy, two.r1, two.r2, two.observer)
 
             // Samples at known times: two hours ago (cold), two minutes ago (warm), now (hot once settled).
             let model = Model()

@@ -218,24 +218,9 @@ extension InteropTests {
 
         @Test("10,000 keys, 100 changed on one side of a partition (10 % deletes): reconciliation figures, printed")
         func tenThousandKeys() async throws {
-            let root = try Self.tempDir("10k")
-            let router = try await ZenohRouter.start(extraArguments: ["--no-timestamping"])
-            defer { router.process.kill() }
-            let proxy = try await FaultProxy.start(["r1", "r2"].map {
-                .init(name: $0, proto: "tcp", listenPort: TestEnvironment.freePort(), targetPort: router.port)
-            }, seed: 4, directory: root)
-            defer { proxy.process.kill() }
-            let r1 = ReplicaNode(name: "r1", zid: Self.zidHex(1, 0x10000), endpoint: proxy.endpoint("r1"), directory: root + "/r1", clockOffsetMs: 0)
-            let r2 = ReplicaNode(name: "r2", zid: Self.zidHex(2, 0x10000), endpoint: proxy.endpoint("r2"), directory: root + "/r2", clockOffsetMs: 0)
-            try r1.start()
-            try r2.start()
-            defer { r1.stop(); r2.stop() }
-            let observer = try await openSession(router.tcp)
-            let ready = await eventually(timeout: .seconds(20)) {
-                let a = await alignerState(observer, zid: r1.zid), b = await alignerState(observer, zid: r2.zid)
-                return a != nil && b != nil
-            }
-            #expect(ready, "the replicas never answered on their aligners")
+            let two = try await TwoReplicas.start(root: try Self.tempDir("10k"), proxySeed: 4, zidSalt: 0x10000)
+            defer { two.stop() }
+            let (router, proxy, r1, r2, observer) = (two.router, two.proxy, two.r1, two.r2, two.observer)
             let model = Model()
             let upstream = try await openSession(router.tcp)
             let w = Writer(session: upstream, clock: HybridLogicalClock(id: .random()), model: model, edge: nil)

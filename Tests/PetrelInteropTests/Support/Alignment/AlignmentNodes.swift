@@ -145,3 +145,49 @@ func summary(_ ms: [Double]) -> String {
     let s = ms.sorted()
     return s.isEmpty ? "n=0" : "n=\(s.count) median=\(s[s.count / 2]) max=\(s.last!)"
 }
+
+/// Two `petrel replica`s of the test, r1 and r2, each reaching a real router
+/// (timestamping off, so samples keep the writers' timestamps) through the
+/// fault proxy, and a session that has seen both answer on their aligners.
+struct TwoReplicas {
+    let router: ZenohRouter
+    let proxy: FaultProxy
+    let r1: ReplicaNode
+    let r2: ReplicaNode
+    let observer: Session
+
+    /// `zidSalt` keeps the replicas' ZIDs apart from other tests' in logs.
+    static func start(root: String, proxySeed: UInt64, zidSalt: UInt64) async throws -> TwoReplicas {
+        let router = try await ZenohRouter.start(extraArguments: ["--no-timestamping"])
+        var started = false
+        defer { if !started { router.process.kill() } }
+        let proxy = try await FaultProxy.start(["r1", "r2"].map {
+            .init(name: $0, proto: "tcp", listenPort: TestEnvironment.freePort(), targetPort: router.port)
+        }, seed: proxySeed, directory: root)
+        defer { if !started { proxy.process.kill() } }
+        let r1 = ReplicaNode(name: "r1", zid: InteropTests.AlignmentInteropTests.zidHex(1, zidSalt), endpoint: proxy.endpoint("r1"),
+                             directory: root + "/r1", clockOffsetMs: 0)
+        let r2 = ReplicaNode(name: "r2", zid: InteropTests.AlignmentInteropTests.zidHex(2, zidSalt), endpoint: proxy.endpoint("r2"),
+                             directory: root + "/r2", clockOffsetMs: 0)
+        try r1.start()
+        defer { if !started { r1.stop() } }
+        try r2.start()
+        defer { if !started { r2.stop() } }
+        let observer = try await openSession(router.tcp)
+        let ready = await eventually(timeout: .seconds(20)) {
+            let a = await alignerState(observer, zid: r1.zid), b = await alignerState(observer, zid: r2.zid)
+            return a != nil && b != nil
+        }
+        #expect(ready, "the replicas never answered on their aligners")
+        started = true
+        return TwoReplicas(router: router, proxy: proxy, r1: r1, r2: r2, observer: observer)
+    }
+
+    /// Stops both replicas, the proxy and the router.
+    func stop() {
+        r1.stop()
+        r2.stop()
+        proxy.process.kill()
+        router.process.kill()
+    }
+}
