@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "PetrelKeyExpr"),
         .target(name: "PetrelWire", dependencies: ["PetrelTime"]),
         // The system layer: POSIX files and directories, threads of their own,
-        // CRC-32C (Glibc and the standard library only; PetrelWire keeps its own
+        // a small JSON writer (no Foundation), CRC-32C (Glibc and the standard library only; PetrelWire keeps its own
         // serial CRC-32, since the codec must stay standard-library-only).
         .target(name: "PetrelSystem"),
 
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(name: "petrel", dependencies: [
             "PetrelSession", "PetrelAgent", "PetrelTransport", "PetrelWire",
             .product(name: "Logging", package: "swift-log"),
-            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime",
+            "PetrelReplication", "PetrelAlignment", "PetrelHotStore", "PetrelKeyExpr", "PetrelTime", "PetrelSystem",
         ]),
 
         // The durable offline buffer (segments, CRC-32C per record, fsync policies, group commit).

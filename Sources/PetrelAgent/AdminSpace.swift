@@ -1,4 +1,5 @@
 import PetrelSession
+import PetrelSystem
 import PetrelTransport
 import PetrelWire
 

@@ -1,4 +1,5 @@
 import PetrelAlignment
+import PetrelSystem
 import PetrelTime
 
 /// The read-only answers of the aligner queryable that walk an index from the top down, as
@@ -103,7 +104,7 @@ public enum AlignerBrowse {
         guard s < UInt64.max else { throw Refusal(parameter: "subinterval", reason: "\(s) is beyond the last sub-interval") }
         let entries = index.entries(inSubInterval: s).sorted { $0.key < $1.key }
         let items = entries.map { e in
-            "{\"key\":\(AlignerState.quoted(e.key)),\"timestamp\":\"\(e.timestamp.decimalString)\",\"tombstone\":\(e.isTombstone)}"
+            JSONWriter.write(AlignerState.StateEntry(entry: e))
         }
         return "{\"subinterval\":\(s)," + fingerprint(index.fingerprint(ofSubInterval: s)) + ",\"entries\":["
             + items.joined(separator: ",") + "]}"

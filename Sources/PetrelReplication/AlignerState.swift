@@ -1,4 +1,5 @@
 import PetrelAlignment
+import PetrelSystem
 import PetrelKeyExpr
 import PetrelTime
 
@@ -8,36 +9,25 @@ import PetrelTime
 /// `{"zid":"…","scope":"site/**","counters":{"clockRejected":0,…},"entries":[{"key":"site/a","timestamp":"<NTP64>/<zid>","tombstone":false},…]}`.
 public enum AlignerState {
     public static func json(_ entries: [AlignmentEntry], zid: ZenohID, scope: KeyExpr, counters: [String: UInt64] = [:]) -> String {
-        var out = "{\"zid\":\"\(zid)\",\"scope\":\(quoted(scope.string)),"
-        if !counters.isEmpty {
-            out += "\"counters\":{" + counters.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\($0.value)" }.joined(separator: ",") + "},"
+        var w = JSONWriter()
+        w.object { o in
+            o.field("zid", zid.description)
+            o.field("scope", scope.string)
+            if !counters.isEmpty { o.field("counters", counters) }
+            o.field("entries", entries.map(StateEntry.init))
         }
-        out += "\"entries\":["
-        for (i, e) in entries.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"key\":\(quoted(e.key)),\"timestamp\":\"\(e.timestamp.decimalString)\",\"tombstone\":\(e.isTombstone)}"
-        }
-        return out + "]}"
+        return w.text
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+    /// One entry as the state lists it.
+    struct StateEntry: JSONWritable {
+        let entry: AlignmentEntry
+        func write(to w: inout JSONWriter) {
+            w.object { o in
+                o.field("key", entry.key)
+                o.field("timestamp", entry.timestamp.decimalString)
+                o.field("tombstone", entry.isTombstone)
             }
         }
-        return out + "\""
     }
 }

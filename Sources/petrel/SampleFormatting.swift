@@ -1,5 +1,6 @@
 import PetrelAgent
 import PetrelSession
+import PetrelSystem
 import PetrelWire
 
 /// How tools print samples and replies: one line each, plain or JSON.

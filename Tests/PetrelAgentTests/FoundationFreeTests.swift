@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PetrelAgent
+import PetrelSystem
 
 /// The agent's stand-ins for Foundation (JSONWriter, FileSystem,
 /// ProcessEnvironment) checked against Foundation itself.

@@ -1,4 +1,5 @@
-/// Writes compact JSON text for the admin space and the heartbeat, without
+/// Writes compact JSON text for the admin space, the heartbeat, the tools'
+/// `--json` and the aligner's replies, without
 /// Foundation's `JSONEncoder` (which would pull Foundation and ICU into the
 /// agent's binary for a handful of small documents).
 ///
