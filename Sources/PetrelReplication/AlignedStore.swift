@@ -160,16 +160,12 @@ public final class AlignedStore: Sendable {
     }
 
     /// An order-independent hash of the wildcard deletes held: peers holding
-    /// the same set publish the same value with their digests.
+    /// the same set publish the same value with their digests. Each delete is
+    /// hashed as the tombstone entry it is, with the index's own entry hash.
     public var wildcardDeletesHash: UInt64 {
         state.withLock { s in
             s.wildcardDeletes.reduce(UInt64(0)) { acc, e in
-                var h: UInt64 = 0xcbf2_9ce4_8422_2325
-                for b in e.key.string.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-                h = (h ^ e.value.time.rawValue) &* 0x100_0000_01b3
-                h = (h ^ e.value.id.low) &* 0x100_0000_01b3
-                h = (h ^ e.value.id.high) &* 0x100_0000_01b3
-                return acc ^ h
+                acc ^ AlignmentEntry(key: e.key.string, timestamp: e.value, isTombstone: true).id.rawValue
             }
         }
     }
